@@ -1,0 +1,273 @@
+"""Bake real projects and hold each one to the bar a team would hold it to on day one.
+
+Every bake in BAKES is rendered, linted, checked by Django (local and production
+settings, migrations) and has its own test suite run in the shared project
+virtualenv. The default bake additionally runs against a real PostgreSQL and is
+served by gunicorn with production settings.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import PRODUCTION_ENV, load_hook, rendered_text_files, run, unrendered_jinja
+
+post_gen = load_hook("post_gen_project")
+
+# Each entry: an id and the answers that differ from the defaults. The set covers
+# every toggle both ways, every license, every Python, and hostile free text.
+BAKES = {
+    "default": {},
+    "no-docker": {"use_docker": "no"},
+    "no-celery": {"use_celery": "no"},
+    "all-off": {"use_docker": "no", "use_celery": "no"},
+    "bsd-python311": {"open_source_license": "BSD-3-Clause", "python_version": "3.11"},
+    "python313": {"python_version": "3.13"},
+    "proprietary-berlin": {"open_source_license": "Proprietary", "timezone": "Europe/Berlin"},
+    "hostile-text": {
+        "project_name": 'O\'Brien "Quotes" \\ Co',
+        "project_slug": "obrien",
+        "description": "Says \"hi\" \\n and 'bye'; <b>&amp;</b> # not a comment",
+        "author_name": 'Zoë "Z" O\'Neil',
+    },
+}
+
+# What a toggle that is off must leave no mention of, anywhere in the project.
+TOGGLE_WORDS = {
+    "use_docker": ("docker",),
+    "use_celery": ("celery", "flower"),
+}
+
+
+@pytest.fixture(params=list(BAKES), scope="module")
+def baked(request, cookies_session) -> Path:
+    result = cookies_session.bake(extra_context=BAKES[request.param])
+    assert result.exit_code == 0, result.exception
+    assert result.exception is None
+    return Path(result.project_path)
+
+
+def test_no_unrendered_jinja(baked: Path) -> None:
+    assert unrendered_jinja(baked) == []
+
+
+def test_ruff_is_clean(baked: Path, project_python: Path) -> None:
+    run([str(project_python), "-m", "ruff", "check", "--no-cache", "."], cwd=baked)
+    run([str(project_python), "-m", "ruff", "format", "--check", "--no-cache", "."], cwd=baked)
+
+
+def test_django_checks_and_migrations(baked: Path, project_python: Path) -> None:
+    manage = [str(project_python), "manage.py"]
+
+    run([*manage, "check", "--fail-level", "WARNING"], cwd=baked)
+    run([*manage, "makemigrations", "--check", "--dry-run"], cwd=baked)
+
+
+def test_production_deploy_check_has_no_warnings(baked: Path, project_python: Path) -> None:
+    result = run(
+        [str(project_python), "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=baked,
+        env=PRODUCTION_ENV,
+    )
+
+    assert "System check identified no issues" in result.stdout
+
+
+def test_generated_test_suite_passes(baked: Path, project_python: Path) -> None:
+    result = run([str(project_python), "-m", "pytest", "-q", "-p", "no:randomly"], cwd=baked)
+
+    assert re.search(r"\d+ passed", result.stdout)
+    assert "failed" not in result.stdout
+
+
+@pytest.mark.parametrize("toggle", sorted(TOGGLE_WORDS))
+def test_toggles_leave_no_trace(baked: Path, toggle: str, request) -> None:
+    enabled = BAKES[request.node.callspec.params["baked"]].get(toggle, "yes") == "yes"
+    paths = post_gen.TOGGLED_PATHS[toggle]
+    present = [p for p in paths if (baked / p).exists()]
+    if enabled:
+        assert present == list(paths)
+        return
+    assert present == []
+    mentions = [
+        f"{path.relative_to(baked)}: {word}"
+        for path in rendered_text_files(baked)
+        for word in TOGGLE_WORDS[toggle]
+        if word in path.read_text().lower()
+    ]
+    assert mentions == []
+
+
+def test_license_file_matches_answer(baked: Path) -> None:
+    pyproject = (baked / "pyproject.toml").read_text()
+    license_file = baked / "LICENSE"
+    assert not (baked / ".licenses").exists()
+    if 'license = "' not in pyproject:
+        assert not license_file.exists()
+        return
+    spdx = re.search(r'license = "([^"]+)"', pyproject).group(1)
+    first_line = license_file.read_text().splitlines()[0]
+    assert {"MIT": "MIT License", "BSD-3-Clause": "BSD 3-Clause License", "Apache-2.0": "Apache License"}[spdx] in (
+        first_line + license_file.read_text()[:200]
+    )
+
+
+# --- the default bake, for real -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def default_project(cookies_session) -> Path:
+    result = cookies_session.bake(extra_context={"project_slug": "shop"})
+    assert result.exit_code == 0, result.exception
+    return Path(result.project_path)
+
+
+def test_make_test_meets_the_coverage_floor(default_project: Path, project_python: Path) -> None:
+    result = run(["make", "test", f"PYTHON={project_python}"], cwd=default_project)
+
+    assert "Required test coverage of 90" in result.stdout
+
+
+def test_mypy_is_clean(default_project: Path, project_python: Path) -> None:
+    run([str(project_python), "-m", "mypy", "."], cwd=default_project)
+
+
+@pytest.mark.parametrize(
+    "missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"]
+)
+def test_production_names_the_missing_variable(default_project: Path, project_python: Path, missing: str) -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+
+    result = run([str(project_python), "manage.py", "check"], cwd=default_project, env=env, check=False)
+
+    assert result.returncode != 0
+    assert missing in result.stderr.strip().splitlines()[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, headers: dict[str, str] | None = None) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited early: {process.stdout.read() if process.stdout else ''}")
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2)  # noqa: S310
+            return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within 30 s")
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5) as response:  # noqa: S310
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def serve(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen:
+    from tests.helpers import clean_env
+
+    return subprocess.Popen(
+        args, cwd=cwd, env=clean_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def test_quickstart_serves_on_sqlite_with_no_environment(default_project: Path, project_python: Path) -> None:
+    run([str(project_python), "manage.py", "migrate", "--noinput"], cwd=default_project)
+    port = free_port()
+    server = serve(
+        [str(project_python), "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"], default_project, {}
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", server)
+        assert fetch(f"http://127.0.0.1:{port}/healthz") == (200, "ok")
+        status, body = fetch(f"http://127.0.0.1:{port}/admin/login/")
+        assert status == 200
+        assert "Email address" in body
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert (default_project / "db.sqlite3").stat().st_size > 0
+
+
+# --- real PostgreSQL ---------------------------------------------------------------
+
+
+def test_generated_suite_passes_on_postgres(default_project: Path, project_python: Path, postgres_url: str) -> None:
+    result = run(
+        [str(project_python), "-m", "pytest", "-q", "--create-db"],
+        cwd=default_project,
+        env={"DATABASE_URL": postgres_url},
+    )
+
+    assert re.search(r"\d+ passed", result.stdout)
+    assert "failed" not in result.stdout
+
+
+def test_production_settings_migrate_and_serve_on_postgres(
+    default_project: Path, project_python: Path, postgres_url: str
+) -> None:
+    env = {**PRODUCTION_ENV, "DATABASE_URL": postgres_url, "DJANGO_ADMIN_URL": "backstage-7f3a/"}
+    manage = [str(project_python), "manage.py"]
+    run([*manage, "migrate", "--noinput"], cwd=default_project, env=env)
+    run([*manage, "collectstatic", "--noinput"], cwd=default_project, env=env)
+    unapplied = run([*manage, "showmigrations", "--plan"], cwd=default_project, env=env).stdout
+    assert "[ ]" not in unapplied
+
+    port = free_port()
+    server = serve(
+        [
+            str(project_python),
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+        ],
+        default_project,
+        env,
+    )
+    https = {"X-Forwarded-Proto": "https", "Host": "example.com"}
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/healthz", server, https)
+        assert fetch(f"{base}/healthz", https) == (200, "ok")
+        # Plain HTTP is redirected; the admin is only where DJANGO_ADMIN_URL says.
+        request = urllib.request.Request(f"{base}/healthz", headers={"Host": "example.com"})  # noqa: S310
+        opener = urllib.request.build_opener(NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as redirect:
+            opener.open(request, timeout=5)
+        assert redirect.value.code == 301
+        assert redirect.value.headers["Location"] == "https://example.com/healthz"
+        assert fetch(f"{base}/admin/login/", https)[0] == 404
+        status, body = fetch(f"{base}/backstage-7f3a/login/", https)
+        assert status == 200
+        stylesheet = re.search(r'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', body)
+        assert stylesheet, "admin page does not link hashed static files"
+        assert fetch(f"{base}{stylesheet.group(1)}", https)[0] == 200
+        assert fetch(f"{base}/healthz", {"X-Forwarded-Proto": "https", "Host": "evil.test"})[0] == 400
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None

@@ -1,0 +1,202 @@
+"""The generation hooks: bad answers are refused up front, toggles remove their files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import TEMPLATE_DIR, load_hook
+
+pre_gen = load_hook("pre_gen_project")
+post_gen = load_hook("post_gen_project")
+
+DEFAULTS = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+DEFAULT_ANSWERS = {
+    **{key: (value[0] if isinstance(value, list) else value) for key, value in DEFAULTS.items()},
+    "project_slug": "my_project",
+}
+
+BAD_ANSWERS = [
+    ("project_slug", "my-project", pre_gen.MSG_SLUG_FORMAT),
+    ("project_slug", "1project", pre_gen.MSG_SLUG_FORMAT),
+    ("project_slug", "MyProject", pre_gen.MSG_SLUG_FORMAT),
+    ("project_slug", "my project", pre_gen.MSG_SLUG_FORMAT),
+    ("project_slug", "", pre_gen.MSG_SLUG_FORMAT),
+    ("project_slug", "class", pre_gen.MSG_SLUG_KEYWORD),
+    ("project_slug", "match", pre_gen.MSG_SLUG_KEYWORD),
+    ("project_slug", "django", pre_gen.MSG_SLUG_SHADOWS),
+    ("project_slug", "test", pre_gen.MSG_SLUG_SHADOWS),
+    ("project_slug", "celery", pre_gen.MSG_SLUG_SHADOWS),
+    ("project_slug", "config", pre_gen.MSG_SLUG_SHADOWS),
+    ("project_slug", "json", pre_gen.MSG_SLUG_SHADOWS),
+    ("project_slug", "rest_framework", pre_gen.MSG_SLUG_SHADOWS),
+    ("project_name", "   ", pre_gen.MSG_NAME_EMPTY),
+    ("email", "not-an-email", pre_gen.MSG_EMAIL),
+    ("email", "ann@localhost", pre_gen.MSG_EMAIL),
+    ("email", "ann@@example.com", pre_gen.MSG_EMAIL),
+    ("email", "ann..lee@example.com", pre_gen.MSG_EMAIL),
+    ("email", "ann lee@example.com", pre_gen.MSG_EMAIL),
+    ("domain_name", "https://example.com", pre_gen.MSG_DOMAIN_SCHEME),
+    ("domain_name", "example.com/app", pre_gen.MSG_DOMAIN_SCHEME),
+    ("domain_name", "localhost", pre_gen.MSG_DOMAIN),
+    ("domain_name", "-bad-.com", pre_gen.MSG_DOMAIN),
+    ("domain_name", "exa mple.com", pre_gen.MSG_DOMAIN),
+    ("version", "one", pre_gen.MSG_VERSION),
+    ("version", "v1.0", pre_gen.MSG_VERSION),
+    ("timezone", "Mars/Olympus_Mons", pre_gen.MSG_TIMEZONE),
+    ("timezone", "../etc/passwd", pre_gen.MSG_TIMEZONE),
+    ("python_version", "3.9", pre_gen.MSG_PYTHON),
+    ("open_source_license", "WTFPL", pre_gen.MSG_LICENSE),
+]
+
+
+def expected_message(template: str, value: str) -> str:
+    return template.format(
+        value=value,
+        choices=", ".join(
+            pre_gen.SUPPORTED_PYTHON_VERSIONS if "python" in template else pre_gen.LICENSES,
+        ),
+    )
+
+
+def test_default_answers_are_valid() -> None:
+    assert pre_gen.validate(DEFAULT_ANSWERS) == []
+
+
+def test_every_offered_choice_passes_the_hook() -> None:
+    assert set(DEFAULTS["python_version"]) <= set(pre_gen.SUPPORTED_PYTHON_VERSIONS)
+    assert set(DEFAULTS["open_source_license"]) == set(pre_gen.LICENSES)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["my_project", "shop2", "acme_backend", "a"],
+)
+def test_good_slugs_pass(value: str) -> None:
+    assert pre_gen.check_slug(value) is None
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("email", "first.last+tag@mail.example.co.uk"),
+        ("domain_name", "api.example.io"),
+        ("domain_name", "xn--bcher-kva.example"),
+        ("version", "1.0.0rc1"),
+        ("version", "2026.11"),
+        ("timezone", "Europe/Berlin"),
+    ],
+)
+def test_good_answers_pass(key: str, value: str) -> None:
+    assert pre_gen.validate({**DEFAULT_ANSWERS, key: value}) == []
+
+
+@pytest.mark.parametrize(("key", "value", "template"), BAD_ANSWERS)
+def test_bad_answer_is_refused_with_its_message(key: str, value: str, template: str) -> None:
+    assert pre_gen.validate({**DEFAULT_ANSWERS, key: value}) == [expected_message(template, value)]
+
+
+def test_every_bad_answer_is_reported_at_once() -> None:
+    answers = {**DEFAULT_ANSWERS, "project_slug": "class", "email": "x", "version": "one"}
+
+    assert pre_gen.validate(answers) == [
+        pre_gen.MSG_SLUG_KEYWORD.format(value="class"),
+        pre_gen.MSG_EMAIL.format(value="x"),
+        pre_gen.MSG_VERSION.format(value="one"),
+    ]
+
+
+def cookiecutter_cli(tmp_path: Path, *answers: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), str(TEMPLATE_DIR), *answers],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "template"),
+    [
+        ("project_slug", "django", pre_gen.MSG_SLUG_SHADOWS),
+        ("project_slug", "my-project", pre_gen.MSG_SLUG_FORMAT),
+        ("email", "nobody", pre_gen.MSG_EMAIL),
+        ("domain_name", "http://example.com", pre_gen.MSG_DOMAIN_SCHEME),
+        ("timezone", "Nowhere/Land", pre_gen.MSG_TIMEZONE),
+    ],
+)
+def test_cli_refuses_bad_answer_and_leaves_nothing_behind(tmp_path: Path, key: str, value: str, template: str) -> None:
+    result = cookiecutter_cli(tmp_path, f"{key}={value}")
+
+    assert result.returncode != 0
+    assert f"ERROR: {expected_message(template, value)}" in result.stderr.splitlines()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_refuses_unknown_choice_before_writing(tmp_path: Path) -> None:
+    result = cookiecutter_cli(tmp_path, "python_version=3.9")
+
+    assert result.returncode != 0
+    assert "python_version" in result.stderr + result.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- post-generation hook ---------------------------------------------------
+
+
+def make_tree(root: Path, paths: list[str]) -> None:
+    for relative in paths:
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(relative)
+
+
+def test_toggle_off_removes_exactly_its_paths(tmp_path: Path) -> None:
+    docker_paths = list(post_gen.TOGGLED_PATHS["use_docker"])
+    make_tree(tmp_path, [*docker_paths, "manage.py"])
+
+    removed = post_gen.remove_disabled_features(tmp_path, {"use_docker": False})
+
+    assert sorted(removed) == sorted(docker_paths)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manage.py"]
+
+
+def test_toggle_on_keeps_its_paths(tmp_path: Path) -> None:
+    docker_paths = list(post_gen.TOGGLED_PATHS["use_docker"])
+    make_tree(tmp_path, docker_paths)
+
+    assert post_gen.remove_disabled_features(tmp_path, {"use_docker": True}) == []
+    assert all((tmp_path / p).exists() for p in docker_paths)
+
+
+def test_post_gen_is_idempotent(tmp_path: Path) -> None:
+    make_tree(tmp_path, [*post_gen.TOGGLED_PATHS["use_docker"], ".licenses/MIT", ".licenses/BSD-3-Clause"])
+    answers = {"use_docker": False, "open_source_license": "MIT"}
+
+    post_gen.remove_disabled_features(tmp_path, answers)
+    post_gen.install_license(tmp_path, "MIT")
+    first = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    assert post_gen.remove_disabled_features(tmp_path, answers) == []
+    post_gen.install_license(tmp_path, "MIT")
+
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == first == ["LICENSE"]
+    assert (tmp_path / "LICENSE").read_text() == ".licenses/MIT"
+
+
+def test_proprietary_project_has_no_license_file(tmp_path: Path) -> None:
+    make_tree(tmp_path, [".licenses/MIT"])
+
+    post_gen.install_license(tmp_path, "Proprietary")
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_license_choice_has_a_text() -> None:
+    texts = {p.name for p in (TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / ".licenses").iterdir()}
+
+    assert texts == set(pre_gen.LICENSES) - {"Proprietary"}

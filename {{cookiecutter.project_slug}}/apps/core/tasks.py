@@ -1,0 +1,8 @@
+from celery import shared_task
+from django.core.management import call_command
+
+
+@shared_task
+def sessions_clear_expired_task() -> None:
+    """Expired database sessions are never removed by Django itself; beat runs this nightly."""
+    call_command("clearsessions")

@@ -1,0 +1,120 @@
+"""The production settings module, imported for real under controlled environments."""
+
+import importlib
+import sys
+from types import ModuleType
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "x" * 60,
+    "DJANGO_ALLOWED_HOSTS": "example.com,.example.com",
+    "DATABASE_URL": "postgres://app:secret@db.internal:5432/app",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+{%- if cookiecutter.use_celery %}
+    "CELERY_BROKER_URL": "redis://cache.internal:6379/1",
+{%- endif %}
+}
+OPTIONAL_ENV = ("DJANGO_CSRF_TRUSTED_ORIGINS", "DJANGO_READ_DOT_ENV_FILE")
+
+
+def load(module: str, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> ModuleType:
+    for name in (*PRODUCTION_ENV, *OPTIONAL_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DJANGO_READ_DOT_ENV_FILE", "false")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    # Settings modules read the environment once, at import: import them afresh.
+    for loaded in [name for name in sys.modules if name.startswith("config.settings.")]:
+        monkeypatch.delitem(sys.modules, loaded)
+    return importlib.import_module(module)
+
+
+@pytest.mark.parametrize("missing", sorted(PRODUCTION_ENV))
+def test_production_refuses_to_start_without_required_variable(monkeypatch, missing) -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+
+    with pytest.raises(ImproperlyConfigured, match=missing):
+        load("config.settings.production", monkeypatch, env)
+
+
+def test_production_refuses_an_empty_host_list(monkeypatch) -> None:
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_ALLOWED_HOSTS"):
+        load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, "DJANGO_ALLOWED_HOSTS": ""})
+
+
+def test_production_refuses_sqlite(monkeypatch) -> None:
+    with pytest.raises(ImproperlyConfigured, match="PostgreSQL"):
+        load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, "DATABASE_URL": "sqlite:///db.sqlite3"})
+
+
+def test_production_uses_the_native_pool_and_health_checks(monkeypatch) -> None:
+    settings = load("config.settings.production", monkeypatch, PRODUCTION_ENV)
+
+    database = settings.DATABASES["default"]
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert database["HOST"] == "db.internal"
+    assert database["CONN_MAX_AGE"] == 0
+    assert database["CONN_HEALTH_CHECKS"] is True
+    assert database["OPTIONS"]["pool"]["max_size"] == 10
+    assert "statement_timeout=30000" in database["OPTIONS"]["options"]
+
+
+def test_production_is_locked_down(monkeypatch) -> None:
+    settings = load("config.settings.production", monkeypatch, PRODUCTION_ENV)
+
+    assert settings.DEBUG is False
+    assert settings.ALLOWED_HOSTS == ["example.com", ".example.com"]
+    assert settings.CSRF_TRUSTED_ORIGINS == ["https://example.com", "https://*.example.com"]
+    assert settings.SECURE_SSL_REDIRECT is True
+    assert settings.SECURE_HSTS_SECONDS >= 31536000
+    assert settings.SESSION_COOKIE_SECURE
+    assert settings.CSRF_COOKIE_SECURE
+    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    assert settings.STORAGES["staticfiles"]["BACKEND"].startswith("whitenoise.")
+
+
+def test_production_caches_in_redis(monkeypatch) -> None:
+    settings = load("config.settings.production", monkeypatch, PRODUCTION_ENV)
+
+    cache = settings.CACHES["default"]
+    assert cache["BACKEND"] == "django_redis.cache.RedisCache"
+    assert cache["LOCATION"] == "redis://cache.internal:6379/0"
+    assert cache["OPTIONS"]["IGNORE_EXCEPTIONS"] is True
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+{%- if cookiecutter.use_celery %}
+
+
+def test_production_sends_tasks_to_the_broker(monkeypatch) -> None:
+    settings = load("config.settings.production", monkeypatch, PRODUCTION_ENV)
+
+    assert settings.CELERY_BROKER_URL == "redis://cache.internal:6379/1"
+    assert settings.CELERY_TASK_ALWAYS_EAGER is False
+    assert settings.CELERY_TASK_ACKS_LATE is True
+    assert settings.CELERY_TASK_REJECT_ON_WORKER_LOST is True
+    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+    assert settings.CELERY_ACCEPT_CONTENT == ["json"]
+
+
+def test_local_runs_tasks_eagerly_until_a_broker_is_configured(monkeypatch) -> None:
+    assert load("config.settings.local", monkeypatch, {}).CELERY_TASK_ALWAYS_EAGER is True
+    with_broker = load("config.settings.local", monkeypatch, {"CELERY_BROKER_URL": "redis://127.0.0.1:6379/1"})
+    assert with_broker.CELERY_TASK_ALWAYS_EAGER is False
+{%- endif %}
+
+
+def test_staging_is_production(monkeypatch) -> None:
+    settings = load("config.settings.staging", monkeypatch, PRODUCTION_ENV)
+
+    assert settings.DEBUG is False
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+
+
+def test_local_runs_with_no_environment(monkeypatch) -> None:
+    settings = load("config.settings.local", monkeypatch, {})
+
+    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert settings.DEBUG is True
+    assert len(settings.SECRET_KEY) >= 50
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"

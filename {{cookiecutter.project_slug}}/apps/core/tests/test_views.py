@@ -1,0 +1,14 @@
+from django.test import Client
+
+
+def test_healthz_answers_without_touching_the_database(db: None, client: Client, django_assert_num_queries) -> None:
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_healthz_refuses_writes(client: Client) -> None:
+    assert client.post("/healthz").status_code == 405

@@ -1,0 +1,47 @@
+from typing import ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.db import models
+
+from apps.core.models import TimeStampedModel, UUIDModel
+from apps.users.managers import UserManager
+
+
+class User(UUIDModel, TimeStampedModel, AbstractBaseUser, PermissionsMixin):
+    """Logs in by email; there is no username to forget or to collide."""
+
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField(max_length=255, blank=True)
+    is_staff = models.BooleanField(
+        default=False,
+        help_text="Designates whether the user can log into the admin site.",
+    )
+    is_active = models.BooleanField(
+        default=True,
+        help_text="Unselect this instead of deleting accounts.",
+    )
+    welcome_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "user"
+        verbose_name_plural = "users"
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = UserManager.normalize_email(self.email)
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email

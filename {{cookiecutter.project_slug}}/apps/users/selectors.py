@@ -1,0 +1,49 @@
+"""Reads for the users domain: functions that return data and never write."""
+
+import uuid
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
+
+from apps.users.models import User
+
+USER_STATS_CACHE_KEY = "users:stats:v1"
+USER_STATS_CACHE_TIMEOUT = 10 * 60
+
+
+def user_list(*, search: str = "", is_active: bool | None = True) -> QuerySet[User]:
+    """Users matching ``search`` in email or name; ``is_active=None`` includes inactive ones."""
+    queryset = User.objects.all()
+    if is_active is not None:
+        queryset = queryset.filter(is_active=is_active)
+    if search:
+        queryset = queryset.filter(Q(email__icontains=search) | Q(full_name__icontains=search))
+    return queryset.order_by("email")
+
+
+def user_get(*, user_id: uuid.UUID | str) -> User | None:
+    try:
+        return User.objects.get(pk=user_id)
+    except (User.DoesNotExist, ValidationError):
+        return None
+
+
+def user_get_by_email(*, email: str) -> User | None:
+    return User.objects.filter(email=User.objects.normalize_email(email)).first()
+
+
+def user_stats() -> dict[str, int]:
+    """Head counts for dashboards: cached, and cleared by the services that change them.
+
+    A cache outage costs one aggregate query per call, never an error.
+    """
+    stats = cache.get(USER_STATS_CACHE_KEY)
+    if stats is None:
+        stats = User.objects.aggregate(
+            total=Count("id"),
+            active=Count("id", filter=Q(is_active=True)),
+            staff=Count("id", filter=Q(is_staff=True)),
+        )
+        cache.set(USER_STATS_CACHE_KEY, stats, timeout=USER_STATS_CACHE_TIMEOUT)
+    return stats

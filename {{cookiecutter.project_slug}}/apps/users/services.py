@@ -1,0 +1,117 @@
+"""Writes for the users domain. Views and tasks call these; nothing else saves a User."""
+
+import uuid
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from apps.users.managers import UserManager
+from apps.users.models import User
+from apps.users.selectors import USER_STATS_CACHE_KEY
+{%- if cookiecutter.use_celery %}
+from apps.users.tasks import user_welcome_email_send_task
+{%- endif %}
+
+WELCOME_EMAIL_SUBJECT = "Welcome aboard"
+
+
+def user_stats_cache_clear() -> None:
+    cache.delete(USER_STATS_CACHE_KEY)
+
+
+@transaction.atomic
+def user_create(
+    *,
+    email: str,
+    password: str | None = None,
+    full_name: str = "",
+    is_staff: bool = False,
+) -> User:
+    """Create an account; raises ``ValidationError`` for a taken email or a weak password.
+
+    ``password=None`` makes an account that cannot log in with a password
+    (for invitations or single sign-on). The welcome email goes out only once the
+    account is committed, so a rolled-back sign-up never sends one.
+    """
+    user = User(email=UserManager.normalize_email(email), full_name=full_name, is_staff=is_staff)
+    user.full_clean(exclude=["password"])
+    if password is None:
+        user.set_unusable_password()
+    else:
+        validate_password(password, user=user)
+        user.set_password(password)
+    user.save()
+    transaction.on_commit(user_stats_cache_clear)
+{%- if cookiecutter.use_celery %}
+    # robust: a broker outage after the commit is logged, not turned into a failed sign-up.
+    transaction.on_commit(partial(user_welcome_email_send_task.delay, user_id=str(user.pk)), robust=True)
+{%- else %}
+    # robust: a mail server outage after the commit is logged, not turned into a failed sign-up.
+    transaction.on_commit(partial(user_welcome_email_send, user_id=user.pk), robust=True)
+{%- endif %}
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, full_name: str | None = None, email: str | None = None) -> User:
+    """Change profile fields; only what is passed is written."""
+    changed = []
+    if full_name is not None and full_name != user.full_name:
+        user.full_name = full_name
+        changed.append("full_name")
+    if email is not None and UserManager.normalize_email(email) != user.email:
+        user.email = UserManager.normalize_email(email)
+        changed.append("email")
+    if changed:
+        try:
+            user.full_clean(exclude=["password"])
+        except ValidationError:
+            # The caller's instance must not keep values the database refused.
+            user.refresh_from_db(fields=changed)
+            raise
+        user.save(update_fields=[*changed, "updated_at"])
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    """Accounts are switched off, not deleted: their history stays attached."""
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active", "updated_at"])
+        transaction.on_commit(user_stats_cache_clear)
+    return user
+
+
+def user_welcome_email_send(*, user_id: uuid.UUID | str) -> bool:
+    """Send the welcome email once; returns False when there is nothing to send.
+
+    Safe to run any number of times: the row lock makes concurrent runs queue up,
+    and the timestamp written in the same transaction makes every run after the
+    first a no-op. A crash between sending and committing can still send twice
+    (email is at-least-once by nature); it can never mark a mail sent that was not.
+    """
+    with transaction.atomic():
+        user = (
+            User.objects.select_for_update()
+            .filter(pk=user_id, is_active=True, welcome_email_sent_at__isnull=True)
+            .only("id", "email", "full_name", "welcome_email_sent_at")
+            .first()
+        )
+        if user is None:
+            return False
+        send_mail(
+            subject=WELCOME_EMAIL_SUBJECT,
+            message=f"Hello {user.get_short_name()}, your account is ready.",
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[user.email],
+        )
+        user.welcome_email_sent_at = timezone.now()
+        user.save(update_fields=["welcome_email_sent_at"])
+    return True

@@ -1,0 +1,15 @@
+import factory
+
+from apps.users.models import User
+
+DEFAULT_PASSWORD = "correct-horse-battery-staple"  # noqa: S105
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    full_name = factory.Faker("name")
+    password = factory.django.Password(DEFAULT_PASSWORD)

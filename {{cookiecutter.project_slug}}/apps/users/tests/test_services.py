@@ -1,0 +1,152 @@
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from apps.users.models import User
+from apps.users.selectors import user_stats
+from apps.users.services import (
+    WELCOME_EMAIL_SUBJECT,
+    user_create,
+    user_deactivate,
+    user_update,
+    user_welcome_email_send,
+)
+from apps.users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+STRONG_PASSWORD = "plausible-Horse-42"  # noqa: S105
+
+
+def test_user_create_normalises_email_and_hashes_password() -> None:
+    user = user_create(email=" Ann@Example.COM ", password=STRONG_PASSWORD, full_name="Ann Lee")
+
+    stored = User.objects.get(pk=user.pk)
+    assert stored.email == "ann@example.com"
+    assert stored.full_name == "Ann Lee"
+    assert stored.password != STRONG_PASSWORD
+    assert stored.check_password(STRONG_PASSWORD)
+
+
+def test_user_create_without_password_cannot_log_in() -> None:
+    user = user_create(email="invited@example.com")
+
+    assert not user.has_usable_password()
+
+
+def test_user_create_rejects_taken_email_in_any_case() -> None:
+    UserFactory.create(email="ann@example.com")
+
+    with pytest.raises(ValidationError) as excinfo:
+        user_create(email="ANN@example.com", password=STRONG_PASSWORD)
+
+    assert "email" in excinfo.value.message_dict
+    assert User.objects.count() == 1
+
+
+def test_user_create_rejects_weak_password_and_writes_nothing() -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        user_create(email="ann@example.com", password="123")
+
+    assert "This password is too short. It must contain at least 8 characters." in excinfo.value.messages
+    assert not User.objects.exists()
+
+
+def test_user_create_rejects_invalid_email() -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        user_create(email="not-an-email", password=STRONG_PASSWORD)
+
+    assert excinfo.value.message_dict["email"] == ["Enter a valid email address."]
+
+
+def test_user_update_writes_only_what_changed(user: User) -> None:
+    before = User.objects.get(pk=user.pk).updated_at
+
+    user_update(user=user, full_name="New Name")
+
+    stored = User.objects.get(pk=user.pk)
+    assert stored.full_name == "New Name"
+    assert stored.updated_at > before
+
+
+def test_user_update_with_nothing_new_does_not_touch_the_row(user: User) -> None:
+    before = User.objects.get(pk=user.pk).updated_at
+
+    user_update(user=user, full_name=user.full_name, email=user.email.upper())
+
+    assert User.objects.get(pk=user.pk).updated_at == before
+
+
+def test_user_update_refuses_an_email_owned_by_someone_else(user: User) -> None:
+    original = user.email
+    other = UserFactory.create()
+
+    with pytest.raises(ValidationError) as excinfo:
+        user_update(user=user, email=other.email, full_name="Changed")
+
+    assert excinfo.value.message_dict["email"] == ["User with this Email address already exists."]
+    assert user.email == original
+    assert user.full_name != "Changed"
+    assert User.objects.get(pk=user.pk).email == original
+
+
+def test_user_deactivate_keeps_the_account(user: User) -> None:
+    user_deactivate(user=user)
+    user_deactivate(user=user)
+
+    stored = User.objects.get(pk=user.pk)
+    assert stored.is_active is False
+
+
+def test_sign_up_sends_the_welcome_email_after_commit(django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        user = user_create(email="ann@example.com", password=STRONG_PASSWORD, full_name="Ann Lee")
+        assert mail.outbox == []
+
+    assert [(m.subject, m.to) for m in mail.outbox] == [(WELCOME_EMAIL_SUBJECT, ["ann@example.com"])]
+    assert "Hello Ann" in mail.outbox[0].body
+    assert User.objects.get(pk=user.pk).welcome_email_sent_at is not None
+
+
+def test_rolled_back_sign_up_sends_nothing(django_capture_on_commit_callbacks) -> None:
+    def sign_up_inside_a_failing_transaction() -> None:
+        with transaction.atomic():
+            user_create(email="ann@example.com", password=STRONG_PASSWORD)
+            raise RuntimeError("the caller fails after the service returned")
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError, match="caller fails"),
+    ):
+        sign_up_inside_a_failing_transaction()
+
+    assert callbacks == []
+    assert mail.outbox == []
+    assert not User.objects.exists()
+
+
+def test_welcome_email_is_sent_once(user: User) -> None:
+    assert user_welcome_email_send(user_id=user.pk) is True
+    assert user_welcome_email_send(user_id=user.pk) is False
+
+    assert len(mail.outbox) == 1
+
+
+def test_inactive_user_gets_no_welcome_email(user: User) -> None:
+    user_deactivate(user=user)
+
+    assert user_welcome_email_send(user_id=user.pk) is False
+    assert mail.outbox == []
+
+
+def test_writes_clear_the_cached_stats_after_commit(django_capture_on_commit_callbacks) -> None:
+    assert user_stats() == {"total": 0, "active": 0, "staff": 0}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user = user_create(email="ann@example.com", password=STRONG_PASSWORD, is_staff=True)
+    assert user_stats() == {"total": 1, "active": 1, "staff": 1}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user_deactivate(user=user)
+    assert user_stats() == {"total": 1, "active": 0, "staff": 1}

@@ -1,0 +1,63 @@
+from smtplib import SMTPServerDisconnected
+from unittest import mock
+
+import pytest
+from django.core import mail
+
+from apps.users.models import User
+from apps.users.services import WELCOME_EMAIL_SUBJECT, user_create
+from apps.users.tasks import user_welcome_email_send_task
+from config.celery import app
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sign_up_enqueues_the_welcome_email_only_after_commit(django_capture_on_commit_callbacks) -> None:
+    with (
+        mock.patch.object(user_welcome_email_send_task, "delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        user = user_create(email="ann@example.com", password="plausible-Horse-42")
+        delay.assert_not_called()
+
+    delay.assert_called_once_with(user_id=str(user.pk))
+
+
+def test_task_sends_once_however_often_it_runs(user: User) -> None:
+    user_welcome_email_send_task.delay(user_id=str(user.pk))
+    user_welcome_email_send_task.delay(user_id=str(user.pk))
+
+    assert [m.subject for m in mail.outbox] == [WELCOME_EMAIL_SUBJECT]
+    assert mail.outbox[0].to == [user.email]
+
+
+def test_transient_mail_error_is_retried_until_it_succeeds(user: User) -> None:
+    real_send = mail.EmailMessage.send
+    attempts = []
+
+    def flaky_send(message, *args, **kwargs):
+        attempts.append(message.subject)
+        if len(attempts) == 1:
+            raise SMTPServerDisconnected("connection dropped")
+        return real_send(message, *args, **kwargs)
+
+    with mock.patch.object(mail.EmailMessage, "send", flaky_send):
+        # apply(throw=False) runs the retry in-process the way a worker would schedule it.
+        result = user_welcome_email_send_task.apply(kwargs={"user_id": str(user.pk)}, throw=False)
+
+    assert result.successful()
+    assert attempts == [WELCOME_EMAIL_SUBJECT, WELCOME_EMAIL_SUBJECT]
+    assert len(mail.outbox) == 1
+    assert User.objects.get(pk=user.pk).welcome_email_sent_at is not None
+
+
+def test_user_tasks_are_routed_to_the_critical_queue() -> None:
+    route = app.amqp.router.route({}, user_welcome_email_send_task.name)
+
+    assert route["queue"].name == "critical"
+
+
+def test_unknown_user_is_not_an_error() -> None:
+    user_welcome_email_send_task.delay(user_id="00000000-0000-4000-8000-000000000000")
+
+    assert mail.outbox == []

@@ -1,0 +1,51 @@
+"""Celery, read by config/celery.py through the CELERY_ namespace."""
+
+from celery.schedules import crontab
+
+from .base import env
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+# No broker configured (a first local run, the unit tests): tasks run in-process,
+# so nothing needs Redis. production.py requires a broker.
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
+CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
+
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TIMEZONE = "UTC"
+CELERY_ENABLE_UTC = True
+
+CELERY_TASK_TRACK_STARTED = True
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+# Acknowledge after the task finishes, and hand the message back if the worker
+# dies mid-task, so a crash means "run again", never "lost". Tasks must therefore
+# be idempotent.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis re-delivers a message nobody acknowledged after this many seconds. It must
+# outlast the longest task plus the longest retry countdown, or a slow task runs twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+
+# Two queues: "critical" for work a user is waiting for, "default" for the rest.
+# Run workers for both (`celery -A config worker -Q critical,default`) or one per queue.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "apps.users.tasks.*": {"queue": "critical"},
+    "apps.core.tasks.*": {"queue": "default"},
+}
+CELERY_BEAT_SCHEDULE = {
+    "sessions-clear-expired": {
+        "task": "apps.core.tasks.sessions_clear_expired_task",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}
+
+# Events for Flower.
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True

@@ -1,0 +1,27 @@
+"""Developer laptop: runs with no environment at all, on SQLite."""
+
+from django.core.management.utils import get_random_secret_key
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, env
+
+
+def _local_secret_key() -> str:
+    # Made on first run into a git-ignored file, so no key is ever committed
+    # and sessions survive restarts of runserver.
+    key_file = BASE_DIR / ".secret_key"
+    try:
+        with key_file.open("x") as handle:
+            handle.write(get_random_secret_key())
+    except FileExistsError:
+        pass
+    except OSError:
+        # A read-only checkout (a container's bind mount): a per-process key still works.
+        return get_random_secret_key()
+    return key_file.read_text().strip()
+
+
+DEBUG = True
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or _local_secret_key()
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+INTERNAL_IPS = ["127.0.0.1"]

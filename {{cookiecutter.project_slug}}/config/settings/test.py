@@ -1,0 +1,24 @@
+"""pytest: fast and isolated. Point DATABASE_URL at PostgreSQL to test against it."""
+
+from .base import *  # noqa: F403
+from .base import INSTALLED_APPS, env
+
+DEBUG = False
+SECRET_KEY = "test-only-key-never-used-outside-the-test-suite"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "localhost"]
+
+DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}
+{%- if cookiecutter.use_celery %}
+# Tasks run in-process; tests that need the real thing start a worker.
+CELERY_TASK_ALWAYS_EAGER = True
+{%- endif %}
+
+# Hashing strength is not what the tests measure.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Concrete models over the abstract bases in apps.core, for the tests only.
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.core.tests.testapp"]
+
+# Serve from the finders without a collectstatic run (production uses the manifest).
+WHITENOISE_AUTOREFRESH = True
