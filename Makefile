@@ -1,4 +1,5 @@
 # The template's own commands. `make test` is what CI runs.
+# Lint targets name their folders: the project template holds a pyproject.toml that only parses once rendered.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -12,17 +13,17 @@ $(VENV)/.installed: requirements-dev.txt
 	touch $@
 
 test: $(VENV)/.installed ## The full suite: hooks, every bake, generated suites (PostgreSQL tests need TEST_DATABASE_URL)
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+	$(PY) -m ruff check hooks tests
+	$(PY) -m ruff format --check hooks tests
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+	$(PY) -m ruff check hooks tests
+	$(PY) -m ruff format --check hooks tests
 
 format: $(VENV)/.installed
-	$(PY) -m ruff check --fix .
-	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix hooks tests
+	$(PY) -m ruff format hooks tests
 
 bake: $(VENV)/.installed ## Bake the defaults into ./.cache/bake for a look
 	rm -rf .cache/bake

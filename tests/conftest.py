@@ -69,3 +69,24 @@ def postgres_url() -> str:
             pytest.fail("REQUIRE_SERVICES is set but TEST_DATABASE_URL is not: run scripts/services.sh first")
         pytest.skip("no TEST_DATABASE_URL: start PostgreSQL with scripts/services.sh to run this test")
     return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A real Redis (scripts/services.sh); skipped locally without one, an error in CI."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        if _require_services():
+            pytest.fail("REQUIRE_SERVICES is set but TEST_REDIS_URL is not: run scripts/services.sh first")
+        pytest.skip("no TEST_REDIS_URL: start Redis with scripts/services.sh to run this test")
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_server_binary() -> str:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if _require_services():
+            pytest.fail("REQUIRE_SERVICES is set but redis-server is not installed")
+        pytest.skip("redis-server is not installed")
+    return binary
