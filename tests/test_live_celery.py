@@ -1,0 +1,161 @@
+"""Celery on real Redis and PostgreSQL: a baked project's own code enqueues, a real worker runs.
+
+The second test kills a worker (SIGKILL to its whole process tree) while the task
+is blocked inside the database, and shows the message is delivered again and the
+effect happens once.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import clean_env
+from tests.live import ProjectRunner, create_database, kill_tree, wait_until
+
+WORKER_ARGS = [
+    "-m", "celery", "-A", "config", "worker", "-Q", "critical,default", "--concurrency", "1",
+    "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+]  # fmt: skip
+
+VISIBILITY_TIMEOUT = 3
+LOCK_ROW = """
+import sys
+from django.db import transaction
+from apps.users.models import User
+with transaction.atomic():
+    User.objects.select_for_update().get(email={email!r})
+    print("locked", flush=True)
+    sys.stdin.readline()
+"""
+LOCK_WAITERS = """
+from django.db import connection
+with connection.cursor() as cursor:
+    cursor.execute("select count(*) from pg_stat_activity where wait_event_type = 'Lock'")
+    print(cursor.fetchone()[0])
+"""
+SENT_AT = (
+    "from apps.users.models import User; "
+    "print(User.objects.filter(email={email!r}).values_list('welcome_email_sent_at', flat=True).first())"
+)
+
+
+@pytest.fixture(scope="module")
+def runner(cookies_session, project_python: Path, postgres_url: str, redis_url: str, tmp_path_factory) -> Iterator:
+    result = cookies_session.bake(extra_context={"project_slug": "tasks_live"})
+    assert result.exit_code == 0, result.exception
+    project = Path(result.project_path)
+    database_url, drop_database = create_database(project_python, postgres_url)
+    broker = redis_url.rsplit("/", 1)[0] + "/5"
+    mail_dir = tmp_path_factory.mktemp("mail")
+    runner = ProjectRunner(
+        project,
+        project_python,
+        mail_dir=mail_dir,
+        env={
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": broker,
+            # Redis hands back an unacknowledged message after this many seconds.
+            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "DJANGO_EMAIL_FILE_PATH": str(mail_dir),
+        },
+    )
+    subprocess.run(
+        [str(project_python), "-c", f"import redis; redis.Redis.from_url({broker!r}).flushdb()"], check=True
+    )
+    runner.manage("migrate", "--noinput")
+    yield runner
+    drop_database()
+
+
+def start_worker(runner: ProjectRunner, log: Path) -> subprocess.Popen:
+    worker = runner.popen([str(runner.python), *WORKER_ARGS], log)
+    wait_until(lambda: "ready." in log.read_text() or worker.poll() is not None, 60, "the worker to start")
+    assert worker.poll() is None, log.read_text()
+    return worker
+
+
+def sign_up(runner: ProjectRunner, email: str) -> None:
+    # The project's own service: it enqueues the welcome email once the row is committed.
+    runner.shell(
+        f"from apps.users.services import user_create; user_create(email={email!r}, password='plausible-Horse-42')"
+    )
+
+
+def sent_mails(runner: ProjectRunner, email: str) -> list[str]:
+    assert runner.mail_dir is not None
+    texts = [path.read_text() for path in sorted(runner.mail_dir.iterdir())]
+    return [text for text in texts if f"To: {email}" in text]
+
+
+def test_worker_runs_a_task_enqueued_by_the_project(runner: ProjectRunner, tmp_path: Path) -> None:
+    worker = start_worker(runner, tmp_path / "worker.log")
+    try:
+        sign_up(runner, "ann@example.com")
+
+        wait_until(lambda: runner.shell(SENT_AT.format(email="ann@example.com")) != "None", 60, "the task's effect")
+    finally:
+        kill_tree(worker)
+
+    mails = sent_mails(runner, "ann@example.com")
+    assert len(mails) == 1
+    assert "Subject: Welcome aboard" in mails[0]
+    assert "user_welcome_email_send_task" in (tmp_path / "worker.log").read_text()
+
+
+def test_task_of_a_killed_worker_is_delivered_again_and_done_once(runner: ProjectRunner, tmp_path: Path) -> None:
+    email = "bob@example.com"
+    sign_up(runner, email)  # no worker yet: the message waits in the queue
+
+    # Hold the user's row so the task blocks inside the database, mid-run.
+    locker = subprocess.Popen(
+        [str(runner.python), "manage.py", "shell", "--no-imports", "-c", LOCK_ROW.format(email=email)],
+        cwd=runner.project,
+        env=clean_env(runner.env),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert locker.stdout.readline().strip() == "locked"
+        first = start_worker(runner, tmp_path / "first.log")
+        wait_until(
+            lambda: (
+                runner.shell(
+                    "from django.db import connection\n"
+                    "with connection.cursor() as c:\n"
+                    "    c.execute(\"select count(*) from pg_stat_activity where wait_event_type = 'Lock'\")\n"
+                    "    print(c.fetchone()[0])"
+                )
+                != "0"
+            ),
+            60,
+            "the task to block on the row lock",
+        )
+        kill_tree(first)
+    finally:
+        locker.stdin.write("\n")
+        locker.stdin.close()
+        locker.wait(timeout=30)
+
+    assert runner.shell(SENT_AT.format(email=email)) == "None"
+    assert sent_mails(runner, email) == []
+
+    # The message stays "unacknowledged" in Redis until the visibility timeout has
+    # passed; a worker starting after that hands it back to the queue at once.
+    time.sleep(VISIBILITY_TIMEOUT + 1)
+    second = start_worker(runner, tmp_path / "second.log")
+    try:
+        wait_until(lambda: runner.shell(SENT_AT.format(email=email)) != "None", 90, "the re-delivered task's effect")
+        time.sleep(VISIBILITY_TIMEOUT + 1)  # a duplicate delivery would show by now
+    finally:
+        kill_tree(second)
+
+    assert len(sent_mails(runner, email)) == 1
+    assert "succeeded" in (tmp_path / "second.log").read_text()
