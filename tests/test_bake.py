@@ -9,16 +9,15 @@ served by gunicorn with production settings.
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import PRODUCTION_ENV, load_hook, rendered_text_files, run, unrendered_jinja
+from tests.helpers import PRODUCTION_ENV, clean_env, load_hook, rendered_text_files, run, unrendered_jinja
+from tests.live import free_port, kill_tree, wait_until
 
 post_gen = load_hook("post_gen_project")
 
@@ -152,23 +151,17 @@ def test_production_names_the_missing_variable(default_project: Path, project_py
     assert missing in result.stderr.strip().splitlines()[-1]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, headers: dict[str, str] | None = None) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+def wait_for(url: str, process: subprocess.Popen, headers: dict[str, str] | None = None, timeout: float = 30) -> None:
+    def answers() -> bool:
         if process.poll() is not None:
-            raise AssertionError(f"server exited early: {process.stdout.read() if process.stdout else ''}")
+            raise AssertionError(f"server exited early with {process.returncode}")
         try:
             urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=2)  # noqa: S310
-            return
         except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer within 30 s")
+            return False
+        return True
+
+    wait_until(answers, timeout, url)
 
 
 def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
@@ -180,39 +173,50 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
 
 
 def serve(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen:
-    from tests.helpers import clean_env
-
     return subprocess.Popen(
-        args, cwd=cwd, env=clean_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        args, cwd=cwd, env=clean_env(env), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
     )
 
 
-def test_quickstart_serves_on_sqlite_with_no_environment(default_project: Path, project_python: Path) -> None:
-    run([str(project_python), "manage.py", "migrate", "--noinput"], cwd=default_project)
+def test_readme_quickstart_serves_on_sqlite_with_no_environment(
+    cookies_session, project_python: Path, tmp_path: Path
+) -> None:
+    """`make quickstart`, as the README says, with the shared virtualenv standing in for .venv."""
+    result = cookies_session.bake(extra_context={"project_name": "Quick Start"})
+    project = Path(result.project_path)
+    (project / ".venv").symlink_to(project_python.parent.parent)
     port = free_port()
-    server = serve(
-        [str(project_python), "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"], default_project, {}
+    server = subprocess.Popen(
+        ["make", "quickstart"],
+        cwd=project,
+        env=clean_env({"ADDRPORT": f"127.0.0.1:{port}"}),
+        stdout=(tmp_path / "quickstart.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
-        wait_for(f"http://127.0.0.1:{port}/healthz", server)
+        wait_for(f"http://127.0.0.1:{port}/healthz", server, timeout=240)
         assert fetch(f"http://127.0.0.1:{port}/healthz") == (200, "ok")
         status, body = fetch(f"http://127.0.0.1:{port}/admin/login/")
         assert status == 200
         assert "Email address" in body
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-    assert (default_project / "db.sqlite3").stat().st_size > 0
+        kill_tree(server)
+    assert (project / "db.sqlite3").stat().st_size > 0
 
 
-# --- real PostgreSQL ---------------------------------------------------------------
+# --- real PostgreSQL and Redis -------------------------------------------------------
 
 
-def test_generated_suite_passes_on_postgres(default_project: Path, project_python: Path, postgres_url: str) -> None:
+def test_generated_suite_passes_on_postgres_and_redis(
+    default_project: Path, project_python: Path, postgres_url: str, redis_url: str
+) -> None:
+    # A database number of its own: the suite clears the cache between tests.
+    cache_url = redis_url.rsplit("/", 1)[0] + "/2"
     result = run(
         [str(project_python), "-m", "pytest", "-q", "--create-db"],
         cwd=default_project,
-        env={"DATABASE_URL": postgres_url},
+        env={"DATABASE_URL": postgres_url, "REDIS_URL": cache_url},
     )
 
     assert re.search(r"\d+ passed", result.stdout)
@@ -264,8 +268,7 @@ def test_production_settings_migrate_and_serve_on_postgres(
         assert fetch(f"{base}{stylesheet.group(1)}", https)[0] == 200
         assert fetch(f"{base}/healthz", {"X-Forwarded-Proto": "https", "Host": "evil.test"})[0] == 400
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        kill_tree(server)
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
