@@ -15,7 +15,7 @@ import sys
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SUPPORTED_PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
-LICENSES = ("MIT", "BSD-3-Clause", "Proprietary")
+LICENSES = ("MIT", "BSD-3-Clause", "Apache-2.0", "Proprietary")
 
 # Names a project directory must not take: importing them from the project root
 # would pick up the project instead of the library, or clash with its layout.

@@ -29,7 +29,7 @@ BAKES = {
     "no-celery": {"use_celery": "no"},
     "all-off": {"use_docker": "no", "use_celery": "no"},
     "bsd-python311": {"open_source_license": "BSD-3-Clause", "python_version": "3.11"},
-    "python313": {"python_version": "3.13"},
+    "apache-python313": {"open_source_license": "Apache-2.0", "python_version": "3.13"},
     "proprietary-berlin": {"open_source_license": "Proprietary", "timezone": "Europe/Berlin"},
     "hostile-text": {
         "project_name": 'O\'Brien "Quotes" \\ Co',
