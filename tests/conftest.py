@@ -60,26 +60,24 @@ def _require_services() -> bool:
     return os.environ.get("REQUIRE_SERVICES", "").lower() in {"1", "true", "yes"}
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """A real PostgreSQL (scripts/services.sh); skipped locally without one, an error in CI."""
-    url = os.environ.get("TEST_DATABASE_URL")
+def _service_url(variable: str, service: str) -> str:
+    """A real service started by scripts/services.sh: skipped locally without one, an error in CI."""
+    url = os.environ.get(variable)
     if not url:
         if _require_services():
-            pytest.fail("REQUIRE_SERVICES is set but TEST_DATABASE_URL is not: run scripts/services.sh first")
-        pytest.skip("no TEST_DATABASE_URL: start PostgreSQL with scripts/services.sh to run this test")
+            pytest.fail(f"REQUIRE_SERVICES is set but {variable} is not: run scripts/services.sh first")
+        pytest.skip(f"no {variable}: start {service} with scripts/services.sh to run this test")
     return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    return _service_url("TEST_DATABASE_URL", "PostgreSQL")
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    """A real Redis (scripts/services.sh); skipped locally without one, an error in CI."""
-    url = os.environ.get("TEST_REDIS_URL")
-    if not url:
-        if _require_services():
-            pytest.fail("REQUIRE_SERVICES is set but TEST_REDIS_URL is not: run scripts/services.sh first")
-        pytest.skip("no TEST_REDIS_URL: start Redis with scripts/services.sh to run this test")
-    return url
+    return _service_url("TEST_REDIS_URL", "Redis")
 
 
 @pytest.fixture(scope="session")

@@ -203,6 +203,14 @@ def test_readme_quickstart_serves_on_sqlite_with_no_environment(
     finally:
         kill_tree(server)
     assert (project / "db.sqlite3").stat().st_size > 0
+    assert len((project / ".secret_key").read_text().strip()) >= 50
+
+    # What the first run made stays out of version control.
+    run(["git", "init", "-q"], cwd=project)
+    tracked = run(["git", "add", "--dry-run", "-A"], cwd=project).stdout
+    assert "manage.py" in tracked
+    for local_only in (".secret_key", "db.sqlite3", ".venv"):
+        assert local_only not in tracked
 
 
 # --- real PostgreSQL and Redis -------------------------------------------------------
