@@ -13,17 +13,17 @@ $(VENV)/.installed: requirements-dev.txt
 	touch $@
 
 test: $(VENV)/.installed ## The full suite: hooks, every bake, generated suites (PostgreSQL tests need TEST_DATABASE_URL)
-	$(PY) -m ruff check hooks tests
-	$(PY) -m ruff format --check hooks tests
+	$(PY) -m ruff check hooks tests local_extensions.py
+	$(PY) -m ruff format --check hooks tests local_extensions.py
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check hooks tests
-	$(PY) -m ruff format --check hooks tests
+	$(PY) -m ruff check hooks tests local_extensions.py
+	$(PY) -m ruff format --check hooks tests local_extensions.py
 
 format: $(VENV)/.installed
-	$(PY) -m ruff check --fix hooks tests
-	$(PY) -m ruff format hooks tests
+	$(PY) -m ruff check --fix hooks tests local_extensions.py
+	$(PY) -m ruff format hooks tests local_extensions.py
 
 bake: $(VENV)/.installed ## Bake the defaults into ./.cache/bake for a look
 	rm -rf .cache/bake

@@ -12,16 +12,47 @@ import shutil
 import sys
 from pathlib import Path
 
-# One row per toggle: the paths that exist only for that feature.
-TOGGLED_PATHS: dict[str, tuple[str, ...]] = {
+# One row per toggle: the paths that exist only for that feature. A row keyed by
+# several toggles holds paths that need all of them (an API for the example app);
+# "name=value" is a condition on a choice.
+TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
     "use_celery": (
         "apps/core/tasks.py",
+        "apps/core/tests/test_task_request_id.py",
         "apps/core/tests/test_tasks.py",
         "apps/users/tasks.py",
         "apps/users/tests/test_tasks.py",
         "config/celery.py",
         "config/settings/celery_settings.py",
     ),
+    "use_drf": (
+        "apps/core/exceptions.py",
+        "apps/core/openapi.py",
+        "apps/core/pagination.py",
+        "apps/core/permissions.py",
+        "apps/core/tests/test_api_errors.py",
+        "apps/core/tests/test_openapi.py",
+        "apps/core/tests/test_permissions.py",
+        "apps/users/serializers.py",
+        "apps/users/tests/test_api.py",
+        "apps/users/urls.py",
+        "apps/users/views.py",
+        "config/api_v1.py",
+        "config/settings/drf_settings.py",
+    ),
+    "include_example_app": ("apps/orders",),
+    ("include_example_app", "use_drf"): (
+        "apps/orders/serializers.py",
+        "apps/orders/tests/test_api.py",
+        "apps/orders/urls.py",
+        "apps/orders/views.py",
+    ),
+    ("include_example_app", "use_celery"): (
+        "apps/orders/tasks.py",
+        "apps/orders/tests/test_tasks.py",
+    ),
+    "ci_tool=github": (".github",),
+    "ci_tool=gitlab": (".gitlab-ci.yml",),
     "use_docker": (
         ".dockerignore",
         "Dockerfile",
@@ -39,11 +70,17 @@ def remove_path(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def is_enabled(condition: str, answers: dict[str, object]) -> bool:
+    name, equals, value = condition.partition("=")
+    return answers.get(name) == value if equals else bool(answers.get(name))
+
+
 def remove_disabled_features(root: Path, answers: dict[str, object]) -> list[str]:
     """Remove the files of every toggle that is off; return what was removed."""
     removed = []
-    for toggle, paths in TOGGLED_PATHS.items():
-        if answers.get(toggle):
+    for toggles, paths in TOGGLED_PATHS.items():
+        conditions = (toggles,) if isinstance(toggles, str) else toggles
+        if all(is_enabled(condition, answers) for condition in conditions):
             continue
         for relative in paths:
             target = root / relative

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SUPPORTED_PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
 LICENSES = ("MIT", "BSD-3-Clause", "Apache-2.0", "Proprietary")
+CI_TOOLS = ("github", "gitlab", "none")
 
 # Names a project directory must not take: importing them from the project root
 # would pick up the project instead of the library, or clash with its layout.
@@ -77,6 +78,7 @@ MSG_VERSION = "version {value!r} is not a PEP 440 version: use the form 0.1.0."
 MSG_TIMEZONE = "timezone {value!r} is not an IANA time zone name: use the form 'UTC' or 'Europe/Berlin'."
 MSG_PYTHON = "python_version {value!r} is not supported: choose one of {choices}."
 MSG_LICENSE = "open_source_license {value!r} is not offered: choose one of {choices}."
+MSG_CI_TOOL = "ci_tool {value!r} is not offered: choose one of {choices}."
 
 
 def _stdlib_modules() -> frozenset[str]:
@@ -138,6 +140,12 @@ def check_license(value: str) -> str | None:
     return MSG_LICENSE.format(value=value, choices=", ".join(LICENSES))
 
 
+def check_ci_tool(value: str) -> str | None:
+    if value in CI_TOOLS:
+        return None
+    return MSG_CI_TOOL.format(value=value, choices=", ".join(CI_TOOLS))
+
+
 CHECKS = (
     ("project_name", check_project_name),
     ("project_slug", check_slug),
@@ -147,6 +155,7 @@ CHECKS = (
     ("timezone", check_timezone),
     ("python_version", check_python_version),
     ("open_source_license", check_license),
+    ("ci_tool", check_ci_tool),
 )
 
 

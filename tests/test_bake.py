@@ -8,6 +8,7 @@ served by gunicorn with production settings.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import urllib.error
@@ -15,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.helpers import PRODUCTION_ENV, clean_env, load_hook, rendered_text_files, run, unrendered_jinja
 from tests.live import free_port, kill_tree, wait_until
@@ -27,7 +29,16 @@ BAKES = {
     "default": {},
     "no-docker": {"use_docker": "no"},
     "no-celery": {"use_celery": "no"},
-    "all-off": {"use_docker": "no", "use_celery": "no"},
+    "no-drf": {"use_drf": "no"},
+    "no-example": {"include_example_app": "no"},
+    "gitlab-no-example": {"ci_tool": "gitlab", "include_example_app": "no"},
+    "all-off": {
+        "use_docker": "no",
+        "use_celery": "no",
+        "use_drf": "no",
+        "include_example_app": "no",
+        "ci_tool": "none",
+    },
     "bsd-python311": {"open_source_license": "BSD-3-Clause", "python_version": "3.11"},
     "apache-python313": {"open_source_license": "Apache-2.0", "python_version": "3.13"},
     "proprietary-berlin": {"open_source_license": "Proprietary", "timezone": "Europe/Berlin"},
@@ -43,6 +54,8 @@ BAKES = {
 TOGGLE_WORDS = {
     "use_docker": ("docker",),
     "use_celery": ("celery", "flower"),
+    "use_drf": ("rest_framework", "simplejwt", "spectacular", "api/v1"),
+    "include_example_app": ("orders",),
 }
 
 
@@ -61,6 +74,10 @@ def test_no_unrendered_jinja(baked: Path) -> None:
 def test_ruff_is_clean(baked: Path, project_python: Path) -> None:
     run([str(project_python), "-m", "ruff", "check", "--no-cache", "."], cwd=baked)
     run([str(project_python), "-m", "ruff", "format", "--check", "--no-cache", "."], cwd=baked)
+
+
+def test_mypy_is_clean(baked: Path, project_python: Path) -> None:
+    run([str(project_python), "-m", "mypy", "--cache-dir", "/dev/null", "."], cwd=baked)
 
 
 def test_django_checks_and_migrations(baked: Path, project_python: Path) -> None:
@@ -133,10 +150,6 @@ def test_make_test_meets_the_coverage_floor(default_project: Path, project_pytho
     result = run(["make", "test", f"PYTHON={project_python}"], cwd=default_project)
 
     assert "Required test coverage of 90" in result.stdout
-
-
-def test_mypy_is_clean(default_project: Path, project_python: Path) -> None:
-    run([str(project_python), "-m", "mypy", "."], cwd=default_project)
 
 
 @pytest.mark.parametrize(
@@ -240,22 +253,12 @@ def test_production_settings_migrate_and_serve_on_postgres(
     run([*manage, "collectstatic", "--noinput"], cwd=default_project, env=env)
     unapplied = run([*manage, "showmigrations", "--plan"], cwd=default_project, env=env).stdout
     assert "[ ]" not in unapplied
+    scored = run([*manage, "production_check"], cwd=default_project, env=env).stdout
+    assert "Score: 8/8" in scored, scored
 
     port = free_port()
-    server = serve(
-        [
-            str(project_python),
-            "-m",
-            "gunicorn",
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-        ],
-        default_project,
-        env,
-    )
+    gunicorn = [str(project_python), "-m", "gunicorn", "config.wsgi:application", "-c", "config/gunicorn.conf.py"]
+    server = serve([*gunicorn, "-b", f"127.0.0.1:{port}", "-w", "2"], default_project, env)
     https = {"X-Forwarded-Proto": "https", "Host": "example.com"}
     base = f"http://127.0.0.1:{port}"
     try:
@@ -282,3 +285,57 @@ def test_production_settings_migrate_and_serve_on_postgres(
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+def test_example_app_is_removed_in_one_step(cookies_session, project_python: Path) -> None:
+    result = cookies_session.bake(extra_context={"project_slug": "no_more_orders"})
+    project = Path(result.project_path)
+    python = str(project_python)
+    run([python, "manage.py", "migrate", "--noinput"], cwd=project)
+
+    run(["make", "remove-example-app", f"PYTHON={python}"], cwd=project)
+
+    assert not (project / "apps" / "orders").exists()
+    mentions = [str(p.relative_to(project)) for p in project.rglob("*.py") if "apps.orders" in p.read_text()]
+    assert mentions == []
+    run([python, "manage.py", "check", "--fail-level", "WARNING"], cwd=project)
+    run([python, "manage.py", "makemigrations", "--check", "--dry-run"], cwd=project)
+    run([python, "-m", "ruff", "check", "--no-cache", "."], cwd=project)
+    result = run([python, "-m", "pytest", "-q", "-p", "no:randomly", "--cov"], cwd=project)
+    assert "Required test coverage of 90" in result.stdout
+
+
+# --- the generated project's own CI, run natively ---------------------------------
+
+SKIPPED_CI_STEPS = (
+    "python -m pip install -r requirements/local.txt",  # the shared virtualenv already has it
+    "pip_audit",  # asks a vulnerability service; the template's reliability suite covers it
+)
+
+
+def ci_commands(project: Path, ci_tool: str) -> list[tuple[str, dict[str, str]]]:
+    """(command, environment) pairs in the order the CI file runs them."""
+    if ci_tool == "github":
+        job = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())["jobs"]["test"]
+        return [(step["run"], {**job["env"], **step.get("env", {})}) for step in job["steps"] if "run" in step]
+    job = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["test"]
+    variables = {key: str(value) for key, value in job["variables"].items()}
+    return [(command, variables) for command in [*job["before_script"], *job["script"]]]
+
+
+@pytest.mark.parametrize("ci_tool", ["github", "gitlab"])
+def test_generated_ci_commands_pass(
+    cookies_session, project_python: Path, postgres_url: str, redis_url: str, ci_tool: str
+) -> None:
+    result = cookies_session.bake(extra_context={"project_slug": f"ci_{ci_tool}", "ci_tool": ci_tool})
+    project = Path(result.project_path)
+    commands = ci_commands(project, ci_tool)
+    assert any("pytest" in command for command, _ in commands)
+    assert any("check --deploy" in command for command, _ in commands)
+    services = {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url.rsplit("/", 1)[0] + "/3"}
+    path = f"{project_python.parent}{os.pathsep}{os.environ['PATH']}"
+
+    for command, env in commands:
+        if any(skipped in command for skipped in SKIPPED_CI_STEPS):
+            continue
+        run(["bash", "-e", "-c", command], cwd=project, env={**env, **services, "PATH": path}, timeout=600)

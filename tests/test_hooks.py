@@ -51,16 +51,18 @@ BAD_ANSWERS = [
     ("timezone", "../etc/passwd", pre_gen.MSG_TIMEZONE),
     ("python_version", "3.9", pre_gen.MSG_PYTHON),
     ("open_source_license", "WTFPL", pre_gen.MSG_LICENSE),
+    ("ci_tool", "jenkins", pre_gen.MSG_CI_TOOL),
 ]
+
+CHOICES = {
+    pre_gen.MSG_PYTHON: pre_gen.SUPPORTED_PYTHON_VERSIONS,
+    pre_gen.MSG_LICENSE: pre_gen.LICENSES,
+    pre_gen.MSG_CI_TOOL: pre_gen.CI_TOOLS,
+}
 
 
 def expected_message(template: str, value: str) -> str:
-    return template.format(
-        value=value,
-        choices=", ".join(
-            pre_gen.SUPPORTED_PYTHON_VERSIONS if "python" in template else pre_gen.LICENSES,
-        ),
-    )
+    return template.format(value=value, choices=", ".join(CHOICES.get(template, ())))
 
 
 def test_default_answers_are_valid() -> None:
@@ -70,6 +72,7 @@ def test_default_answers_are_valid() -> None:
 def test_every_offered_choice_passes_the_hook() -> None:
     assert set(DEFAULTS["python_version"]) <= set(pre_gen.SUPPORTED_PYTHON_VERSIONS)
     assert set(DEFAULTS["open_source_license"]) == set(pre_gen.LICENSES)
+    assert set(DEFAULTS["ci_tool"]) == set(pre_gen.CI_TOOLS)
 
 
 @pytest.mark.parametrize(
@@ -200,3 +203,28 @@ def test_every_license_choice_has_a_text() -> None:
     texts = {p.name for p in (TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / ".licenses").iterdir()}
 
     assert texts == set(pre_gen.LICENSES) - {"Proprietary"}
+
+
+def test_paths_needing_several_toggles_go_when_any_is_off(tmp_path: Path) -> None:
+    api_paths = list(post_gen.TOGGLED_PATHS[("include_example_app", "use_drf")])
+    make_tree(tmp_path, [*api_paths, "apps/orders/models.py"])
+
+    removed = post_gen.remove_disabled_features(tmp_path, {"include_example_app": True, "use_drf": False})
+
+    assert sorted(removed) == sorted(api_paths)
+    assert (tmp_path / "apps/orders/models.py").exists()
+
+
+def test_every_toggled_path_exists_in_the_template() -> None:
+    for paths in post_gen.TOGGLED_PATHS.values():
+        for relative in paths:
+            assert (TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / relative).exists(), relative
+
+
+@pytest.mark.parametrize(("ci_tool", "kept"), [("github", ".github"), ("gitlab", ".gitlab-ci.yml"), ("none", None)])
+def test_only_the_chosen_ci_is_kept(tmp_path: Path, ci_tool: str, kept: str | None) -> None:
+    make_tree(tmp_path, [".github/workflows/ci.yml", ".gitlab-ci.yml"])
+
+    post_gen.remove_disabled_features(tmp_path, {"ci_tool": ci_tool})
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([kept] if kept else [])

@@ -44,7 +44,11 @@ def user_create(
     if password is None:
         user.set_unusable_password()
     else:
-        validate_password(password, user=user)
+        try:
+            validate_password(password, user=user)
+        except ValidationError as error:
+            # Attributed to the field, so an API can point the user at it.
+            raise ValidationError({"password": error.error_list}) from error
         user.set_password(password)
     user.save()
     transaction.on_commit(user_stats_cache_clear)

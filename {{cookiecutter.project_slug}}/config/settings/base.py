@@ -31,17 +31,34 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS: list[str] = []
+THIRD_PARTY_APPS: list[str] = [
+{%- if cookiecutter.use_drf %}
+    "corsheaders",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+{% endif -%}
+]
 LOCAL_APPS = [
     "apps.core",
     "apps.users",
+{%- if cookiecutter.include_example_app %}
+    "apps.orders",
+{%- endif %}
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    # First, so that every log line of the request, from every middleware below, carries its id.
+    "apps.core.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+{%- if cookiecutter.use_drf %}
+    # Before CommonMiddleware, so that preflight requests are answered before redirects.
+    "corsheaders.middleware.CorsMiddleware",
+{%- endif %}
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -91,7 +108,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env("DJANGO_TIME_ZONE", default={{ cookiecutter.timezone | tojson }})
+TIME_ZONE = env("DJANGO_TIME_ZONE", default={{ cookiecutter.timezone | pystr }})
 USE_I18N = True
 USE_TZ = True
 
@@ -105,7 +122,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default={{ cookiecutter.email | tojson }})
+DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default={{ cookiecutter.email | pystr }})
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env("DJANGO_EMAIL_FILE_PATH", default=str(BASE_DIR / "tmp" / "emails"))
@@ -116,7 +133,7 @@ def redis_cache(url: str) -> dict[str, Any]:
     return {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": url,
-        "KEY_PREFIX": {{ cookiecutter.project_slug | tojson }},
+        "KEY_PREFIX": {{ cookiecutter.project_slug | pystr }},
         "TIMEOUT": 300,
         "OPTIONS": {
             # Fail fast: a request waits half a second for a dead Redis, not the OS default.
@@ -144,25 +161,44 @@ ADMIN_URL = env("DJANGO_ADMIN_URL", default="admin/")
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "cache_outage": {"()": "apps.core.logging.CacheOutageFilter"},
-    },
-    "formatters": {
-        "console": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "console"},
-    },
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "apps.core.cache": {"filters": ["cache_outage"]},
-    },
-}
-{%- if cookiecutter.use_celery %}
 
+def logging_config(formatter: str) -> dict[str, Any]:
+    """Console lines for people, JSON lines for log collectors; both carry the request id."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "request_id": {"()": "apps.core.logging.RequestIDFilter"},
+            "cache_outage": {"()": "apps.core.logging.CacheOutageFilter"},
+        },
+        "formatters": {
+            "console": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+                "rename_fields": {"asctime": "timestamp", "levelname": "level", "name": "logger"},
+            },
+        },
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": formatter, "filters": ["request_id"]},
+        },
+        "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+        "loggers": {
+            # SQL is logged at DEBUG only; keep it out even when the root level is lowered.
+            "django.db.backends": {"level": "WARNING"},
+            "apps.core.cache": {"filters": ["cache_outage"]},
+        },
+    }
+
+
+LOGGING = logging_config(env("DJANGO_LOG_FORMAT", default="console"))
+{%- if cookiecutter.use_celery or cookiecutter.use_drf %}
+
+# Settings of optional features come last: they read what is defined above.
+{%- endif %}
+{%- if cookiecutter.use_celery %}
 from .celery_settings import *  # noqa: E402, F403
+{%- endif %}
+{%- if cookiecutter.use_drf %}
+from .drf_settings import *  # noqa: E402, F403
 {%- endif %}

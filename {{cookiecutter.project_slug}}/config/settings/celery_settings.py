@@ -37,6 +37,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "apps.users.tasks.*": {"queue": "critical"},
+{%- if cookiecutter.include_example_app %}
+    "apps.orders.tasks.*": {"queue": "critical"},
+{%- endif %}
     "apps.core.tasks.*": {"queue": "default"},
 }
 CELERY_BEAT_SCHEDULE = {
@@ -44,7 +47,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.core.tasks.sessions_clear_expired_task",
         "schedule": crontab(hour=3, minute=17),
     },
+{%- if cookiecutter.use_drf %}
+    "jwt-blacklist-flush-expired": {
+        "task": "apps.core.tasks.jwt_blacklist_flush_expired_task",
+        "schedule": crontab(hour=3, minute=37),
+    },
+{%- endif %}
 }
+
+# Workers log through Django's LOGGING (JSON in production, with request ids).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Events for Flower.
 CELERY_WORKER_SEND_TASK_EVENTS = True

@@ -3,7 +3,7 @@
 from django.core.management.utils import get_random_secret_key
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, {% if cookiecutter.use_drf %}REST_FRAMEWORK, {% endif %}env
 
 
 def _local_secret_key() -> str:
@@ -25,3 +25,14 @@ DEBUG = True
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or _local_secret_key()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 INTERNAL_IPS = ["127.0.0.1"]
+{%- if cookiecutter.use_drf %}
+
+# The browsable API is a development convenience; production answers JSON only.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_RENDERER_CLASSES": [
+        *REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"],
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+}
+{%- endif %}

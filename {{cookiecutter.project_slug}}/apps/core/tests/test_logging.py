@@ -1,6 +1,11 @@
+import json
 import logging
+import logging.config
+from io import StringIO
 
-from apps.core.logging import CacheOutageFilter
+from apps.core.logging import CacheOutageFilter, RequestIDFilter
+from apps.core.request_id import request_id_var
+from config.settings.base import logging_config
 
 
 def make_record(exc_info=None) -> logging.LogRecord:
@@ -27,3 +32,37 @@ def test_record_without_exception_is_only_downgraded() -> None:
 
     assert record.levelno == logging.WARNING
     assert record.getMessage() == "Exception ignored"
+
+
+def test_records_outside_a_request_get_a_dash() -> None:
+    record = make_record()
+
+    RequestIDFilter().filter(record)
+
+    assert getattr(record, "request_id", None) == "-"
+
+
+def test_production_log_line_is_one_json_object_with_the_request_id() -> None:
+    config = logging_config("json")
+    formatter = logging.config.DictConfigurator(config).configure_formatter(config["formatters"]["json"])
+    stream = StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    handler.addFilter(RequestIDFilter())
+    logger = logging.getLogger("apps.test.json")
+    logger.addHandler(handler)
+    logger.propagate = False
+    token = request_id_var.set("trace-0123456789")
+    try:
+        logger.warning("order %s refused", "A-1", extra={"order_id": "A-1"})
+    finally:
+        request_id_var.reset(token)
+        logger.removeHandler(handler)
+
+    line = json.loads(stream.getvalue())
+    assert line["message"] == "order A-1 refused"
+    assert line["level"] == "WARNING"
+    assert line["logger"] == "apps.test.json"
+    assert line["request_id"] == "trace-0123456789"
+    assert line["order_id"] == "A-1"
+    assert "timestamp" in line

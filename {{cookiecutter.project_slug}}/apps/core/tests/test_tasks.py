@@ -3,8 +3,12 @@ from datetime import timedelta
 import pytest
 from django.contrib.sessions.models import Session
 from django.utils import timezone
+{%- if cookiecutter.use_drf %}
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+{%- endif %}
 
-from apps.core.tasks import sessions_clear_expired_task
+from apps.core.tasks import {% if cookiecutter.use_drf %}jwt_blacklist_flush_expired_task, {% endif %}sessions_clear_expired_task
 
 pytestmark = pytest.mark.django_db
 
@@ -17,3 +21,15 @@ def test_expired_sessions_are_removed_and_live_ones_kept() -> None:
     sessions_clear_expired_task.delay()
 
     assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
+{%- if cookiecutter.use_drf %}
+
+
+def test_expired_outstanding_tokens_are_flushed(user) -> None:
+    live = RefreshToken.for_user(user)
+    expired = RefreshToken.for_user(user)
+    OutstandingToken.objects.filter(jti=expired["jti"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    jwt_blacklist_flush_expired_task.delay()
+
+    assert list(OutstandingToken.objects.values_list("jti", flat=True)) == [live["jti"]]
+{%- endif %}

@@ -2,7 +2,7 @@ import factory
 
 from apps.users.models import User
 
-DEFAULT_PASSWORD = "correct-horse-battery-staple"  # noqa: S105
+DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
 
 class UserFactory(factory.django.DjangoModelFactory):

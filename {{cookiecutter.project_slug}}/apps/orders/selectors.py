@@ -1,0 +1,64 @@
+"""Reads for orders. Every function is scoped to one customer: no selector returns other people's orders."""
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Avg, Count, DecimalField, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+
+from apps.orders.models import Order, OrderItem
+from apps.users.models import User
+
+ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
+PAID = Q(status=Order.Status.PAID)
+
+
+def order_list(*, customer: User) -> QuerySet[Order]:
+    """The customer's orders with their item count: one query, whatever the page size."""
+    return (
+        Order.objects.filter(customer=customer)
+        .annotate(item_count=Count("items"))
+        .only("id", "status", "amount", "placed_at", "created_at")
+    )
+
+
+def order_get(*, customer: User, order_id: uuid.UUID | str) -> Order | None:
+    """One order with its items and their products in two queries; None if it is not the customer's."""
+    items = OrderItem.objects.select_related("product").only(
+        "id", "order_id", "quantity", "unit_price", "product__id", "product__name", "product__sku"
+    )
+    try:
+        return (
+            Order.objects.filter(customer=customer, pk=order_id)
+            .prefetch_related(Prefetch("items", queryset=items))
+            .first()
+        )
+    except ValidationError:  # not a UUID at all
+        return None
+
+
+def order_summary(*, customer: User) -> dict[str, Any]:
+    """Counts per status and paid revenue, in one aggregate query."""
+    summary = Order.objects.filter(customer=customer).aggregate(
+        total=Count("id"),
+        pending=Count("id", filter=Q(status=Order.Status.PENDING)),
+        paid=Count("id", filter=PAID),
+        cancelled=Count("id", filter=Q(status=Order.Status.CANCELLED)),
+        paid_revenue=Coalesce(Sum("amount", filter=PAID), ZERO),
+        average_paid_order=Coalesce(Avg("amount", filter=PAID), ZERO),
+    )
+    summary["average_paid_order"] = Decimal(summary["average_paid_order"]).quantize(Decimal("0.01"))
+    return summary
+
+
+def order_revenue_by_month(*, customer: User) -> list[dict[str, Any]]:
+    """Paid revenue per calendar month (in the project's time zone), oldest first."""
+    return list(
+        Order.objects.filter(PAID, customer=customer)
+        .annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(revenue=Sum("amount"), orders=Count("id"))
+        .order_by("month")
+    )

@@ -1,0 +1,70 @@
+"""HTTP in, service or selector call, HTTP out. Every queryset is the requesting user's own."""
+
+from typing import cast
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.orders.models import Order
+from apps.orders.selectors import order_get, order_list, order_revenue_by_month, order_summary
+from apps.orders.serializers import (
+    MonthlyRevenueSerializer,
+    OrderCreateSerializer,
+    OrderDetailSerializer,
+    OrderListSerializer,
+    OrderSummarySerializer,
+)
+from apps.orders.services import order_cancel, order_create
+from apps.users.models import User
+
+
+class OrderViewSet(viewsets.GenericViewSet):
+    serializer_class = OrderDetailSerializer
+    queryset = Order.objects.none()  # for schema generation; requests use the selectors
+
+    @property
+    def customer(self) -> User:
+        # IsAuthenticated (the default permission) guarantees a real User here.
+        return cast(User, self.request.user)
+
+    def get_order(self, pk: str) -> Order:
+        order = order_get(customer=self.customer, order_id=pk)
+        if order is None:
+            raise Http404
+        return order
+
+    @extend_schema(responses={200: OrderListSerializer(many=True)})
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(order_list(customer=self.customer))
+        return self.get_paginated_response(OrderListSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: OrderDetailSerializer})
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(OrderDetailSerializer(self.get_order(pk)).data)
+
+    @extend_schema(request=OrderCreateSerializer, responses={201: OrderDetailSerializer})
+    def create(self, request: Request) -> Response:
+        serializer = OrderCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = order_create(customer=self.customer, **serializer.validated_data)
+        return Response(OrderDetailSerializer(self.get_order(str(order.pk))).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: OrderDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        order_cancel(order=self.get_order(pk), cancelled_by=self.customer)
+        return Response(OrderDetailSerializer(self.get_order(pk)).data)
+
+    @extend_schema(responses={200: OrderSummarySerializer})
+    @action(detail=False, methods=["get"])
+    def summary(self, request: Request) -> Response:
+        return Response(OrderSummarySerializer(order_summary(customer=self.customer)).data)
+
+    @extend_schema(responses={200: MonthlyRevenueSerializer(many=True)})
+    @action(detail=False, methods=["get"])
+    def revenue(self, request: Request) -> Response:
+        return Response(MonthlyRevenueSerializer(order_revenue_by_month(customer=self.customer), many=True).data)

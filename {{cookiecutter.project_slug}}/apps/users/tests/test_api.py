@@ -1,0 +1,153 @@
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from apps.core.exceptions import PROBLEM_CONTENT_TYPE
+from apps.users.models import User
+from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+STRONG_PASSWORD = "plausible-Horse-42"
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def obtain_tokens(api: APIClient, user: User) -> dict[str, str]:
+    response = api.post(reverse("auth-token"), {"email": user.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_signup_creates_an_account_and_never_echoes_the_password(api: APIClient) -> None:
+    response = api.post(
+        reverse("auth-signup"), {"email": "Ann@Example.com", "password": STRONG_PASSWORD, "full_name": "Ann"}
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == {"id", "email", "full_name", "created_at"}
+    assert body["email"] == "ann@example.com"
+    assert User.objects.get(pk=body["id"]).check_password(STRONG_PASSWORD)
+
+
+def test_signup_with_a_weak_password_is_a_field_error(api: APIClient) -> None:
+    response = api.post(reverse("auth-signup"), {"email": "ann@example.com", "password": "123"})
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM_CONTENT_TYPE
+    assert {
+        "field": "password",
+        "message": "This password is too short. It must contain at least 8 characters.",
+        "code": "password_too_short",
+    } in response.json()["errors"]
+    assert not User.objects.exists()
+
+
+def test_signup_with_a_taken_email_is_refused(api: APIClient) -> None:
+    UserFactory.create(email="ann@example.com")
+
+    response = api.post(reverse("auth-signup"), {"email": "ANN@example.com", "password": STRONG_PASSWORD})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "email", "message": "User with this Email address already exists.", "code": "unique"}
+    ]
+
+
+def test_login_returns_a_token_pair_that_authenticates(api: APIClient, user: User) -> None:
+    tokens = obtain_tokens(api, user)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+
+    response = api.get(reverse("users-me"))
+
+    assert response.status_code == 200
+    assert response.json()["email"] == user.email
+
+
+def test_wrong_password_is_401(api: APIClient, user: User) -> None:
+    response = api.post(reverse("auth-token"), {"email": user.email, "password": "wrong"})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "no_active_account"
+
+
+def test_login_is_rate_limited(api: APIClient, user: User) -> None:
+    statuses = [
+        api.post(reverse("auth-token"), {"email": user.email, "password": "wrong"}).status_code for _ in range(11)
+    ]
+
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+
+
+def test_refresh_rotates_and_the_old_refresh_token_is_dead(api: APIClient, user: User) -> None:
+    tokens = obtain_tokens(api, user)
+
+    rotated = api.post(reverse("auth-token-refresh"), {"refresh": tokens["refresh"]})
+    reused = api.post(reverse("auth-token-refresh"), {"refresh": tokens["refresh"]})
+
+    assert rotated.status_code == 200
+    assert set(rotated.json()) == {"access", "refresh"}
+    assert rotated.json()["refresh"] != tokens["refresh"]
+    assert reused.status_code == 401
+    assert reused.json()["code"] == "token_not_valid"
+
+
+def test_verify_accepts_a_good_token_and_refuses_a_forged_one(api: APIClient, user: User) -> None:
+    tokens = obtain_tokens(api, user)
+
+    assert api.post(reverse("auth-token-verify"), {"token": tokens["access"]}).status_code == 200
+    assert api.post(reverse("auth-token-verify"), {"token": tokens["access"] + "x"}).status_code == 401
+
+
+def test_logout_blacklists_the_refresh_token(api: APIClient, user: User) -> None:
+    tokens = obtain_tokens(api, user)
+
+    logout = api.post(reverse("auth-logout"), {"refresh": tokens["refresh"]})
+    refresh = api.post(reverse("auth-token-refresh"), {"refresh": tokens["refresh"]})
+
+    assert logout.status_code == 200
+    assert refresh.status_code == 401
+
+
+def test_me_requires_authentication(api: APIClient) -> None:
+    response = api.get(reverse("users-me"))
+
+    assert response.status_code == 401
+    assert response["Content-Type"] == PROBLEM_CONTENT_TYPE
+
+
+def test_me_updates_only_the_requesting_user(api: APIClient, user: User) -> None:
+    other = UserFactory.create(full_name="Other")
+    api.force_authenticate(user)
+
+    response = api.patch(reverse("users-me"), {"full_name": "New Name", "id": str(other.pk)})
+
+    assert response.status_code == 200
+    assert response.json()["full_name"] == "New Name"
+    assert User.objects.get(pk=user.pk).full_name == "New Name"
+    assert User.objects.get(pk=other.pk).full_name == "Other"
+
+
+def test_me_refuses_an_email_taken_by_someone_else(api: APIClient, user: User) -> None:
+    other = UserFactory.create()
+    api.force_authenticate(user)
+
+    response = api.patch(reverse("users-me"), {"email": other.email})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "email"
+
+
+def test_inactive_user_cannot_obtain_tokens(api: APIClient) -> None:
+    user = UserFactory.create(is_active=False)
+    cache.clear()
+
+    response = api.post(reverse("auth-token"), {"email": user.email, "password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 401

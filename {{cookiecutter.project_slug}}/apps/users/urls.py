@@ -1,0 +1,14 @@
+from django.urls import path
+from rest_framework_simplejwt.views import TokenBlacklistView, TokenRefreshView, TokenVerifyView
+
+from apps.users.views import LoginView, MeView, SignupView
+
+urlpatterns = [
+    path("auth/signup/", SignupView.as_view(), name="auth-signup"),
+    path("auth/token/", LoginView.as_view(), name="auth-token"),
+    path("auth/token/refresh/", TokenRefreshView.as_view(), name="auth-token-refresh"),
+    path("auth/token/verify/", TokenVerifyView.as_view(), name="auth-token-verify"),
+    # Logging out blacklists the refresh token; the short-lived access token expires on its own.
+    path("auth/logout/", TokenBlacklistView.as_view(), name="auth-logout"),
+    path("users/me/", MeView.as_view(), name="users-me"),
+]

@@ -1,0 +1,31 @@
+"""gunicorn settings: `gunicorn config.wsgi:application -c config/gunicorn.conf.py`.
+
+Every value can be overridden with GUNICORN_* variables (gunicorn reads
+GUNICORN_CMD_ARGS too). Sized for a container with a known CPU quota.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Threads share a worker's memory; two processes per core plus threads handle
+# I/O-bound Django well without the memory of (2 * cores + 1) full processes.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Recycle workers now and then so a slow leak cannot grow without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
+max_requests_jitter = 100
+# A request that takes longer is killed: the web tier never waits on a runaway
+# view. Keep it above the database statement_timeout (30 s by default).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "35"))
+graceful_timeout = 30
+keepalive = 5
+# Load the application before forking: a broken deploy fails at once, and
+# workers share the imported code's memory.
+preload_app = True
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# TLS ends at the proxy in front; trust its X-Forwarded-* headers.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
