@@ -22,6 +22,7 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "DJANGO_SECRET_KEY": "template-tests-" + "k3y-" * 15,
     "DJANGO_ALLOWED_HOSTS": "example.com,localhost,127.0.0.1",
+    "DJANGO_ADMIN_URL": "backstage-7f3a/",
     "DATABASE_URL": "postgres://unused:unused@127.0.0.1:9/unused",
     "REDIS_URL": "redis://127.0.0.1:9/0",
     "CELERY_BROKER_URL": "redis://127.0.0.1:9/1",

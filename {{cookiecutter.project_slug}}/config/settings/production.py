@@ -16,6 +16,11 @@ CSRF_TRUSTED_ORIGINS = env.list(
     default=[f"https://{'*' if host.startswith('.') else ''}{host}" for host in ALLOWED_HOSTS if host != "*"],
 )
 
+# The admin is where credentials get guessed: never at the default path in production.
+ADMIN_URL = env("DJANGO_ADMIN_URL").strip("/") + "/"
+if ADMIN_URL in {"/", "admin/"}:
+    raise ImproperlyConfigured("DJANGO_ADMIN_URL must not be admin/ in production: choose a hard-to-guess path")
+
 DATABASES = {"default": env.db("DATABASE_URL")}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(

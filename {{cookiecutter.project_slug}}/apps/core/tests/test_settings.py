@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "x" * 60,
     "DJANGO_ALLOWED_HOSTS": "example.com,.example.com",
+    "DJANGO_ADMIN_URL": "backstage-7f3a",
     "DATABASE_URL": "postgres://app:secret@db.internal:5432/app",
     "REDIS_URL": "redis://cache.internal:6379/0",
 {%- if cookiecutter.use_celery %}
@@ -42,6 +43,16 @@ def test_production_refuses_to_start_without_required_variable(monkeypatch, miss
 def test_production_refuses_an_empty_host_list(monkeypatch) -> None:
     with pytest.raises(ImproperlyConfigured, match="DJANGO_ALLOWED_HOSTS"):
         load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, "DJANGO_ALLOWED_HOSTS": ""})
+
+
+@pytest.mark.parametrize("admin_url", ["admin/", "/admin", "/"])
+def test_production_refuses_the_default_admin_path(monkeypatch, admin_url: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_ADMIN_URL must not be admin/"):
+        load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, "DJANGO_ADMIN_URL": admin_url})
+
+
+def test_production_admin_path_is_normalised(monkeypatch) -> None:
+    assert load("config.settings.production", monkeypatch, PRODUCTION_ENV).ADMIN_URL == "backstage-7f3a/"
 
 
 def test_production_refuses_sqlite(monkeypatch) -> None:
