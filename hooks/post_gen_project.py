@@ -51,6 +51,10 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
         "apps/orders/tasks.py",
         "apps/orders/tests/test_tasks.py",
     ),
+    "use_sentry": (
+        "apps/core/tests/test_sentry.py",
+        "config/sentry.py",
+    ),
     "ci_tool=github": (".github",),
     "ci_tool=gitlab": (".gitlab-ci.yml",),
     "use_docker": (

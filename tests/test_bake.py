@@ -30,10 +30,12 @@ BAKES = {
     "default": {},
     "no-docker": {"use_docker": "no"},
     "no-celery": {"use_celery": "no"},
+    "no-sentry": {"use_sentry": "no"},
     "no-drf": {"use_drf": "no"},
     "no-example": {"include_example_app": "no"},
     "gitlab-no-example": {"ci_tool": "gitlab", "include_example_app": "no"},
     "all-off": {
+        "use_sentry": "no",
         "use_docker": "no",
         "use_celery": "no",
         "use_drf": "no",
@@ -57,6 +59,7 @@ TOGGLE_WORDS = {
     "use_celery": ("celery", "flower"),
     "use_drf": ("rest_framework", "simplejwt", "spectacular", "api/v1"),
     "include_example_app": ("orders",),
+    "use_sentry": ("sentry",),
 }
 
 

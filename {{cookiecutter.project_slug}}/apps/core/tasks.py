@@ -1,5 +1,18 @@
+from smtplib import SMTPException
+from typing import Any
+
 from celery import shared_task
 from django.core.management import call_command
+
+# Mail servers and networks fail for a moment; tasks that talk to them retry these
+# with exponential backoff and jitter: `@shared_task(**RETRY_TRANSIENT_ERRORS)`.
+RETRY_TRANSIENT_ERRORS: dict[str, Any] = {
+    "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
 
 
 @shared_task

@@ -1,15 +1,9 @@
-from smtplib import SMTPException
-
 from celery import shared_task
 
+from apps.core.tasks import RETRY_TRANSIENT_ERRORS
 
-@shared_task(
-    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=5,
-)
+
+@shared_task(**RETRY_TRANSIENT_ERRORS)
 def order_confirmation_send_task(*, order_id: str) -> None:
     # Imported here because services import this module to enqueue the task.
     from apps.orders.services import order_confirmation_send

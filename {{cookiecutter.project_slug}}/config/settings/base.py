@@ -10,7 +10,6 @@ from typing import Any
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-APPS_DIR = BASE_DIR / "apps"
 
 env: environ.Env = environ.Env()
 # A developer's .env fills in what the shell does not set; real environment

@@ -1,6 +1,10 @@
 """Production: every secret and host comes from the environment, or the process refuses to start."""
 
 from django.core.exceptions import ImproperlyConfigured
+{%- if cookiecutter.use_sentry %}
+
+from config.sentry import sentry_init
+{%- endif %}
 
 from .base import *  # noqa: F403
 from .base import env, logging_config, redis_cache
@@ -71,3 +75,12 @@ EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=587)
 EMAIL_HOST_USER = env("DJANGO_EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("DJANGO_EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=True)
+{%- if cookiecutter.use_sentry %}
+
+SENTRY_ENABLED = sentry_init(
+    dsn=env("SENTRY_DSN", default=""),
+    environment=env("SENTRY_ENVIRONMENT", default="production"),
+    release=env("SENTRY_RELEASE", default={{ cookiecutter.version | pystr }}),
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)
+{%- endif %}
