@@ -12,3 +12,14 @@ def test_healthz_answers_without_touching_the_database(db: None, client: Client,
 
 def test_healthz_refuses_writes(client: Client) -> None:
     assert client.post("/healthz").status_code == 405
+
+
+def test_every_response_carries_a_strict_content_security_policy(client: Client) -> None:
+    policy = dict(
+        directive.strip().split(" ", 1) for directive in client.get("/healthz")["Content-Security-Policy"].split(";")
+    )
+
+    assert policy["default-src"] == "'self'"
+    assert policy["script-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["object-src"] == "'none'"
