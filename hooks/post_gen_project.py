@@ -60,6 +60,7 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
     "use_docker": (
         ".dockerignore",
         "Dockerfile",
+        "compose.production.yml",
         "compose.yml",
     ),
 }

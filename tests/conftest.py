@@ -1,59 +1,18 @@
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import subprocess
-import sys
-import venv
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import PROJECT_TEMPLATE, TEMPLATE_DIR
-
-CACHE_DIR = Path(os.environ.get("TEMPLATE_TEST_CACHE", TEMPLATE_DIR / ".cache"))
-
-
-def _requirements_digest() -> str:
-    digest = hashlib.sha256(sys.version.encode())
-    for path in sorted((PROJECT_TEMPLATE / "requirements").glob("*.txt")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+from tests.helpers import project_venv
 
 
 @pytest.fixture(scope="session")
-def project_python(cookies_session) -> Path:
-    """One virtualenv for every baked project, installed once and reused while the pins stay the same."""
-    venv_dir = CACHE_DIR / f"project-venv-{_requirements_digest()}"
-    python = venv_dir / "bin" / "python"
-    marker = venv_dir / ".installed"
-    if marker.exists():
-        return python
-    shutil.rmtree(venv_dir, ignore_errors=True)
-    venv.create(venv_dir, with_pip=True)
-    # Requirements with every toggle on are a superset of any other bake's.
-    result = cookies_session.bake(extra_context={"project_slug": "requirements_source"})
-    assert result.exit_code == 0, result.exception
-    requirements = result.project_path / "requirements"
-    subprocess.run(
-        [
-            python,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-            requirements / "local.txt",
-            "-r",
-            requirements / "production.txt",
-        ],
-        check=True,
-    )
-    marker.touch()
-    return python
+def project_python() -> Path:
+    """The virtualenv every baked project runs in (see tests.helpers.project_venv)."""
+    return project_venv()
 
 
 def _require_services() -> bool:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import importlib.util
+import json
 import os
 import re
+import shutil
 import subprocess
+import sys
+import tempfile
+import venv
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
@@ -13,6 +20,7 @@ from types import ModuleType
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 PROJECT_TEMPLATE = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
 HOOKS_DIR = TEMPLATE_DIR / "hooks"
+CACHE_DIR = Path(os.environ.get("TEMPLATE_TEST_CACHE", TEMPLATE_DIR / ".cache"))
 
 UNRENDERED = re.compile(r"\{\{|\{%|\{#|cookiecutter\.")
 
@@ -90,3 +98,97 @@ def unrendered_jinja(root: Path) -> list[str]:
             if UNRENDERED.search(line):
                 problems.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
     return problems
+
+
+# --- toggles: what a bake with a feature off must not contain -----------------------
+
+post_gen = load_hook("post_gen_project")
+
+# What a toggle that is off must leave no mention of, anywhere in the project.
+TOGGLE_WORDS = {
+    "use_docker": ("docker",),
+    "use_celery": ("celery", "flower"),
+    "use_drf": ("rest_framework", "simplejwt", "spectacular", "api/v1"),
+    "include_example_app": ("orders",),
+    "use_sentry": ("sentry",),
+}
+
+
+def answers_for(extra_context: Mapping[str, str]) -> dict[str, object]:
+    """The answers cookiecutter renders with: defaults, first choices, "yes"/"no" as booleans."""
+    defaults = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+    answers: dict[str, object] = {}
+    for name, default in defaults.items():
+        if name.startswith("_"):
+            continue
+        given = extra_context.get(name)
+        if isinstance(default, bool):
+            answers[name] = default if given is None else given.lower() in {"yes", "y", "true", "1", "on"}
+        elif isinstance(default, list):
+            answers[name] = default[0] if given is None else given
+        else:
+            answers[name] = default if given is None else given
+    return answers
+
+
+def row_enabled(row: str | tuple[str, ...], answers: Mapping[str, object]) -> bool:
+    """Whether a TOGGLED_PATHS row is kept: every condition of its key holds."""
+    conditions = (row,) if isinstance(row, str) else row
+    return all(post_gen.is_enabled(condition, dict(answers)) for condition in conditions)
+
+
+def present_paths(root: Path, row: str | tuple[str, ...]) -> list[str]:
+    """The paths of a TOGGLED_PATHS row that exist in the bake, in the row's order."""
+    return [path for path in post_gen.TOGGLED_PATHS[row] if (root / path).exists()]
+
+
+def toggle_mentions(root: Path, toggle: str) -> list[str]:
+    """Every rendered file that still names a feature, as "path: word"."""
+    mentions = []
+    for path in rendered_text_files(root):
+        text = path.read_text().lower()
+        mentions.extend(f"{path.relative_to(root)}: {word}" for word in TOGGLE_WORDS[toggle] if word in text)
+    return mentions
+
+
+def requirements_digest() -> str:
+    digest = hashlib.sha256(sys.version.encode())
+    for path in sorted((PROJECT_TEMPLATE / "requirements").glob("*.txt")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def bake(output_dir: Path, answers: Mapping[str, str]) -> Path:
+    """Render the template with cookiecutter's API (hooks included); return the project directory."""
+    from cookiecutter.main import cookiecutter
+
+    return Path(
+        cookiecutter(str(TEMPLATE_DIR), no_input=True, output_dir=str(output_dir), extra_context=dict(answers))
+    )
+
+
+def project_venv() -> Path:
+    """One virtualenv for every baked project, installed once and reused while the pins stay the same.
+
+    Several test runs may share the cache directory: one installs, the others wait for it.
+    Returns the venv's python.
+    """
+    venv_dir = CACHE_DIR / f"project-venv-{requirements_digest()}"
+    python = venv_dir / "bin" / "python"
+    marker = venv_dir / ".installed"
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    with (CACHE_DIR / f"{venv_dir.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not marker.exists():
+            shutil.rmtree(venv_dir, ignore_errors=True)
+            venv.create(venv_dir, with_pip=True)
+            with tempfile.TemporaryDirectory() as scratch:
+                # Requirements with every toggle on (the defaults) are a superset of any other bake's.
+                requirements = bake(Path(scratch), {"project_slug": "requirements_source"}) / "requirements"
+                pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+                subprocess.run(
+                    [*pip, "-r", requirements / "local.txt", "-r", requirements / "production.txt"], check=True
+                )
+            marker.touch()
+    return python

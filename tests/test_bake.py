@@ -19,10 +19,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import PRODUCTION_ENV, clean_env, load_hook, rendered_text_files, run, unrendered_jinja
+from tests.helpers import (
+    PRODUCTION_ENV,
+    TOGGLE_WORDS,
+    clean_env,
+    post_gen,
+    present_paths,
+    run,
+    toggle_mentions,
+    unrendered_jinja,
+)
 from tests.live import free_port, kill_tree, wait_until
-
-post_gen = load_hook("post_gen_project")
 
 # Each entry: an id and the answers that differ from the defaults. The set covers
 # every toggle both ways, every license, every Python, and hostile free text.
@@ -51,15 +58,6 @@ BAKES = {
         "description": "Says \"hi\" \\n and 'bye'; <b>&amp;</b> # not a comment",
         "author_name": 'Zoë "Z" O\'Neil',
     },
-}
-
-# What a toggle that is off must leave no mention of, anywhere in the project.
-TOGGLE_WORDS = {
-    "use_docker": ("docker",),
-    "use_celery": ("celery", "flower"),
-    "use_drf": ("rest_framework", "simplejwt", "spectacular", "api/v1"),
-    "include_example_app": ("orders",),
-    "use_sentry": ("sentry",),
 }
 
 
@@ -109,6 +107,16 @@ def test_compose_file_is_consistent(baked: Path, request) -> None:
         assert services["worker"]["command"][:3] == ["celery", "-A", "config"]
         assert services["worker"]["environment"] == services["web"]["environment"]
 
+    production = yaml.safe_load((baked / "compose.production.yml").read_text())["services"]
+    assert set(production) == {"migrate", "web"} | ({"worker", "beat"} if celery else set())
+    required = {
+        name for name, value in production["web"]["environment"].items() if str(value).startswith(f"${{{name}:?")
+    }
+    # Exactly what production settings refuse to start without.
+    assert required == set(PRODUCTION_ENV) - {"DJANGO_SETTINGS_MODULE"} - (set() if celery else {"CELERY_BROKER_URL"})
+    assert production["web"]["command"][:2] == ["gunicorn", "config.wsgi:application"]
+    assert production["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
 
 def test_django_checks_and_migrations(baked: Path, project_python: Path) -> None:
     manage = [str(project_python), "manage.py"]
@@ -138,18 +146,12 @@ def test_generated_test_suite_passes(baked: Path, project_python: Path) -> None:
 def test_toggles_leave_no_trace(baked: Path, toggle: str, request) -> None:
     enabled = BAKES[request.node.callspec.params["baked"]].get(toggle, "yes") == "yes"
     paths = post_gen.TOGGLED_PATHS[toggle]
-    present = [p for p in paths if (baked / p).exists()]
+    present = present_paths(baked, toggle)
     if enabled:
         assert present == list(paths)
         return
     assert present == []
-    mentions = [
-        f"{path.relative_to(baked)}: {word}"
-        for path in rendered_text_files(baked)
-        for word in TOGGLE_WORDS[toggle]
-        if word in path.read_text().lower()
-    ]
-    assert mentions == []
+    assert toggle_mentions(baked, toggle) == []
 
 
 def test_license_file_matches_answer(baked: Path) -> None:

@@ -1,0 +1,250 @@
+"""A baked project served the way production serves it, for the reliability suite and the benchmark.
+
+`ServedProject` bakes a preset, gives it a fresh PostgreSQL database and a private
+redis-server, migrates, collects static files, seeds data through the project's
+own code and runs gunicorn with production settings on loopback. Both the pytest
+suite under `tests/verify/` and `scripts/bench.py` use it, so what is measured is
+what is verified.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.helpers import PRODUCTION_ENV, bake, project_venv
+from tests.live import ProjectRunner, create_database, free_port, kill_tree, wait_until
+
+ADMIN_PATH = "/backstage-5e1b/"
+# What a browser behind the TLS-terminating proxy sends: production settings redirect plain HTTP.
+PROXY_HEADERS = {"Host": "example.com", "X-Forwarded-Proto": "https"}
+USER_EMAIL = "alice@example.com"
+OTHER_EMAIL = "bob@example.com"
+PASSWORD = "plausible-Horse-42"  # noqa: S105
+
+# Load and fuzzing send thousands of requests from one user; the production rates
+# would answer most of them 429. The auth scope stays strict, as in production.
+LOAD_ENV = {
+    "DJANGO_API_THROTTLE_USER": "10000000/hour",
+    "DJANGO_API_THROTTLE_ANON": "10000000/hour",
+}
+
+
+# --- a client that talks to gunicorn as the proxy would --------------------------------
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def request(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    json_body: object = None,
+    body: bytes | str | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10,
+) -> Response:
+    sent = dict(PROXY_HEADERS)
+    if token:
+        sent["Authorization"] = f"Bearer {token}"
+    if json_body is not None:
+        body = json.dumps(json_body)
+        sent["Content-Type"] = "application/json"
+    sent.update(headers or {})
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=sent)
+        answer = connection.getresponse()
+        return Response(answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read())
+    finally:
+        connection.close()
+
+
+# --- the served project ----------------------------------------------------------------
+
+SEED = """
+import sys
+from datetime import timedelta
+from decimal import Decimal
+from django.db import transaction
+from django.utils import timezone
+from apps.orders.models import Order, OrderItem, Product
+from apps.users.services import user_create
+
+orders_per_user = int(sys.argv[1])
+with transaction.atomic():
+    users = [user_create(email=email, password={password!r}) for email in {emails!r}]
+    products = Product.objects.bulk_create(
+        Product(name=f"Product {{n}}", sku=f"SKU-{{n:05d}}", price=Decimal("9.99") + n, stock=1_000_000)
+        for n in range(20)
+    )
+    now = timezone.now()
+    for user in users:
+        for start in range(0, orders_per_user, 5000):
+            batch = Order.objects.bulk_create(
+                Order(customer=user, amount=Decimal("19.98"), created_at=now - timedelta(minutes=n), notes="seed")
+                for n in range(start, min(start + 5000, orders_per_user))
+            )
+            OrderItem.objects.bulk_create(
+                OrderItem(order=order, product=products[i % 20], quantity=2, unit_price=Decimal("9.99"))
+                for i, order in enumerate(batch)
+            )
+print(Product.objects.order_by("sku").values_list("id", flat=True).first())
+"""
+
+
+@dataclass
+class ServedProject:
+    """Bake, migrate, seed and serve one project; `start()` and `stop()` bracket its life.
+
+    ``answers``: cookiecutter answers (the full preset by default: every endpoint exists).
+    ``orders_per_user``: how many orders each of the two seeded users owns.
+    """
+
+    workdir: Path
+    answers: Mapping[str, str] = field(default_factory=dict)
+    orders_per_user: int = 30
+    workers: int = 2
+    postgres_url: str = ""
+    redis_binary: str = "redis-server"
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+    project: Path = field(init=False)
+    python: Path = field(init=False)
+    runner: ProjectRunner = field(init=False)
+    port: int = field(init=False)
+    redis_port: int = field(init=False)
+    log: Path = field(init=False)
+    product_id: str = field(init=False)
+    server: subprocess.Popen | None = field(init=False, default=None)
+    redis: subprocess.Popen | None = field(init=False, default=None)
+    _cleanups: list = field(init=False, default_factory=list)
+
+    def start(self) -> ServedProject:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.python = project_venv()
+        self.project = bake(self.workdir, {"project_slug": "served", **self.answers})
+        self.log = self.workdir / "gunicorn.log"
+        self.start_redis()
+        database_url, drop = create_database(self.python, self.postgres_url)
+        self._cleanups.append(drop)
+        self.runner = ProjectRunner(
+            self.project,
+            self.python,
+            {
+                **PRODUCTION_ENV,
+                **LOAD_ENV,
+                "DATABASE_URL": database_url,
+                "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+                "CELERY_BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/1",
+                "DJANGO_ADMIN_URL": ADMIN_PATH.strip("/") + "/",
+                **self.extra_env,
+            },
+        )
+        self.runner.manage("migrate", "--noinput", timeout=300)
+        self.runner.manage("collectstatic", "--noinput", timeout=300)
+        seed = SEED.format(password=PASSWORD, emails=[USER_EMAIL, OTHER_EMAIL])
+        self.product_id = self.runner.manage(
+            "shell", "--no-imports", "-c", f"import sys; sys.argv = ['seed', '{self.orders_per_user}']\n{seed}"
+        ).stdout.strip()
+        self.port = free_port()
+        self.start_server()
+        return self
+
+    def start_redis(self) -> None:
+        self.redis_port = getattr(self, "redis_port", None) or free_port()
+        self.redis = subprocess.Popen(
+            [
+                self.redis_binary,
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        wait_until(self._redis_answers, 15, "redis-server to answer")
+
+    def stop_redis(self) -> None:
+        if self.redis is not None:
+            kill_tree(self.redis)
+            self.redis = None
+
+    def _redis_answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.redis_port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def start_server(self) -> None:
+        gunicorn = [str(self.python), "-m", "gunicorn", "config.wsgi:application", "-c", "config/gunicorn.conf.py"]
+        self.server = self.runner.popen([*gunicorn, "-b", f"127.0.0.1:{self.port}", "-w", str(self.workers)], self.log)
+        wait_until(self._answers, 60, "gunicorn to answer /healthz")
+
+    def _answers(self) -> bool:
+        if self.server is not None and self.server.poll() is not None:
+            raise AssertionError(f"gunicorn exited with {self.server.returncode}:\n{self.log.read_text()[-4000:]}")
+        try:
+            return self.request("GET", "/healthz", timeout=2).status == 200
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.server is not None:
+            kill_tree(self.server)
+            self.server = None
+        self.stop_redis()
+        while self._cleanups:
+            self._cleanups.pop()()
+
+    def __enter__(self) -> ServedProject:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Response:
+        return request(self.port, method, path, **kwargs)
+
+    def token(self, email: str = USER_EMAIL, password: str = PASSWORD) -> str:
+        """An access token from the project's own login endpoint."""
+        answer = self.request("POST", "/api/v1/auth/token/", json_body={"email": email, "password": password})
+        assert answer.status == 200, answer.body
+        return answer.json()["access"]
+
+    def worker_pids(self) -> list[int]:
+        """gunicorn's worker processes (children of the master)."""
+        assert self.server is not None
+        children = Path(f"/proc/{self.server.pid}/task/{self.server.pid}/children").read_text().split()
+        return [int(pid) for pid in children]
