@@ -8,6 +8,7 @@ served by gunicorn with production settings.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -307,19 +308,26 @@ def test_production_settings_migrate_and_serve_on_postgres(
         wait_for(f"{base}/healthz", server, https)
         assert fetch(f"{base}/healthz", https) == (200, "ok")
         # Plain HTTP is redirected; the admin is only where DJANGO_ADMIN_URL says.
-        request = urllib.request.Request(f"{base}/healthz", headers={"Host": "example.com"})  # noqa: S310
+        request = urllib.request.Request(f"{base}/backstage-7f3a/login/", headers={"Host": "example.com"})  # noqa: S310
         opener = urllib.request.build_opener(NoRedirect)
         with pytest.raises(urllib.error.HTTPError) as redirect:
             opener.open(request, timeout=5)
         assert redirect.value.code == 301
-        assert redirect.value.headers["Location"] == "https://example.com/healthz"
+        assert redirect.value.headers["Location"] == "https://example.com/backstage-7f3a/login/"
+        # Probes reach the container by address over plain HTTP, as Docker's HEALTHCHECK does.
+        assert fetch(f"{base}/healthz") == (200, "ok")
+        # No Redis behind REDIS_URL here: readiness answers, and names what is missing.
+        status, body = fetch(f"{base}/readyz")
+        assert status == 503
+        assert json.loads(body)["checks"]["database"] == "ok"
+        assert json.loads(body)["checks"]["cache"] != "ok"
         assert fetch(f"{base}/admin/login/", https)[0] == 404
         status, body = fetch(f"{base}/backstage-7f3a/login/", https)
         assert status == 200
         stylesheet = re.search(r'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', body)
         assert stylesheet, "admin page does not link hashed static files"
         assert fetch(f"{base}{stylesheet.group(1)}", https)[0] == 200
-        assert fetch(f"{base}/healthz", {"X-Forwarded-Proto": "https", "Host": "evil.test"})[0] == 400
+        assert fetch(f"{base}/backstage-7f3a/login/", {"X-Forwarded-Proto": "https", "Host": "evil.test"})[0] == 400
     finally:
         kill_tree(server)
 

@@ -4,6 +4,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 
 from apps.core.request_id import request_id_from, request_id_var
+from apps.core.views import healthz, readyz
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -27,6 +28,25 @@ class RequestIDMiddleware:
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id
         return response
+
+
+class ProbeMiddleware:
+    """Answer the health probes before anything checks the Host header.
+
+    Load balancers, Kubernetes and Docker's HEALTHCHECK call a container by its
+    address (``Host: 10.0.3.7:8000``), which is not in ALLOWED_HOSTS; CommonMiddleware
+    would answer every probe 400. The probes build no URLs, so the host does not
+    matter to them. Production also exempts them from the HTTPS redirect.
+    """
+
+    PROBES: dict[str, Callable[[HttpRequest], HttpResponse]] = {"/healthz": healthz, "/readyz": readyz}
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        probe = self.PROBES.get(request.path_info)
+        return probe(request) if probe else self.get_response(request)
 
 
 def clear_request_id(**kwargs: Any) -> None:

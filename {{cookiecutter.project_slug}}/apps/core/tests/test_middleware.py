@@ -40,3 +40,23 @@ def test_the_id_does_not_outlive_the_request(client: Client) -> None:
     client.get("/healthz", headers={"X-Request-ID": "trace-0123456789"})
 
     assert current_request_id() is None
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_answer_a_container_address_over_plain_http(db: None, client: Client, settings, path: str) -> None:
+    # Given production's host and HTTPS rules
+    settings.ALLOWED_HOSTS = ["example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+    # When an orchestrator probes the container by its address
+    response = client.get(path, headers={"Host": "10.0.3.7:8000"})
+
+    # Then the probe is answered, not refused or redirected
+    assert response.status_code == 200
+
+
+def test_other_paths_still_refuse_an_unknown_host(client: Client, settings) -> None:
+    settings.ALLOWED_HOSTS = ["example.com"]
+
+    assert client.get("/no-such-page/", headers={"Host": "10.0.3.7:8000"}).status_code == 400
