@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := test
-.PHONY: test lint format bake services clean
+.PHONY: test lint format bake snapshots services clean
 
 $(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(PY) -m ruff check --fix hooks tests local_extensions.py
 	$(PY) -m ruff format hooks tests local_extensions.py
+
+snapshots: $(VENV)/.installed ## Rewrite tests/snapshots/ from fresh renders of the presets (review the git diff)
+	UPDATE_SNAPSHOTS=1 $(PY) -m pytest -q tests/test_snapshots.py
 
 bake: $(VENV)/.installed ## Bake the defaults into ./.cache/bake for a look
 	rm -rf .cache/bake

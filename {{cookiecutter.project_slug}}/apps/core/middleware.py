@@ -33,7 +33,7 @@ class RequestIDMiddleware:
 class ProbeMiddleware:
     """Answer the health probes before anything checks the Host header.
 
-    Load balancers, Kubernetes and Docker's HEALTHCHECK call a container by its
+    Load balancers, Kubernetes and image health checks call a container by its
     address (``Host: 10.0.3.7:8000``), which is not in ALLOWED_HOSTS; CommonMiddleware
     would answer every probe 400. The probes build no URLs, so the host does not
     matter to them. Production also exempts them from the HTTPS redirect.

@@ -1,0 +1,213 @@
+"""Every pair of toggle values, baked together at least once: the pairwise (all-pairs) matrix.
+
+Toggles break in combination: a setting that imports a module another toggle
+removed, a URL include left behind, a migration that depends on an app that is
+gone, a formatter complaint where two conditional blocks meet. Those failures
+live in rendering, settings and migrations, and every one of them needs only
+two toggles to show up. So the matrix covers every value of every option
+against every value of every other option (the five booleans, yes/no, and
+`ci_tool`, github/gitlab/none), plus all-on and all-off, in a handful of bakes
+instead of all 96 combinations.
+
+Where the checks run, and why:
+
+- here, on every combination (a few seconds each): no unrendered Jinja, `ruff
+  check` and `ruff format --check`, `manage.py check --fail-level WARNING`,
+  `makemigrations --check`, `check --deploy --fail-level WARNING` with
+  production settings, the files of each TOGGLED_PATHS row present exactly when
+  its conditions hold, and no mention of a feature that is off;
+- in tests/test_bake.py, on the representative bakes in BAKES (each toggle both
+  ways, licenses, Pythons, hostile text): the generated project's own test
+  suite, mypy, and on the default bake `make test` with its coverage floor,
+  PostgreSQL and gunicorn. A generated suite run costs 30-60 s; running it on
+  every combination here would multiply the suite's runtime for little gain,
+  because the suite exercises behaviour that one toggle switches on, which BAKES
+  already covers each way.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import (
+    PRODUCTION_ENV,
+    TEMPLATE_DIR,
+    TOGGLE_WORDS,
+    answers_for,
+    post_gen,
+    present_paths,
+    row_enabled,
+    run,
+    toggle_mentions,
+    unrendered_jinja,
+)
+
+# More bakes than this means the generator degraded (or the options grew): look at it.
+MAX_BAKES = 10
+
+Combination = dict[str, str]
+Pair = tuple[tuple[str, str], tuple[str, str]]
+
+
+def toggle_options() -> dict[str, tuple[str, ...]]:
+    """Every boolean of cookiecutter.json as yes/no, and the choices of ci_tool, in the file's order."""
+    defaults = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+    options: dict[str, tuple[str, ...]] = {}
+    for name, default in defaults.items():
+        if isinstance(default, bool):
+            options[name] = ("yes", "no")
+        elif name == "ci_tool":
+            options[name] = tuple(default)
+    return options
+
+
+def pairs_in(combination: Mapping[str, str], names: Sequence[str]) -> set[Pair]:
+    return {((a, combination[a]), (b, combination[b])) for a, b in itertools.combinations(names, 2)}
+
+
+def pairwise(options: Mapping[str, Sequence[str]], seeds: Sequence[Combination]) -> list[Combination]:
+    """A covering set grown greedily from the seeds.
+
+    Each step adds the candidate (in itertools.product order) that covers the most
+    pairs not yet covered; ties go to the earliest candidate, so the result is
+    the same on every run.
+    """
+    names = list(options)
+    wanted = {
+        ((a, value_a), (b, value_b))
+        for a, b in itertools.combinations(names, 2)
+        for value_a in options[a]
+        for value_b in options[b]
+    }
+    candidates = [dict(zip(names, values, strict=True)) for values in itertools.product(*options.values())]
+    chosen = [dict(seed) for seed in seeds]
+    uncovered = wanted - set().union(*(pairs_in(combination, names) for combination in chosen))
+    while uncovered:
+        best = max(candidates, key=lambda candidate: len(pairs_in(candidate, names) & uncovered))
+        chosen.append(best)
+        uncovered -= pairs_in(best, names)
+    return chosen
+
+
+OPTIONS = toggle_options()
+ALL_ON = {name: values[0] for name, values in OPTIONS.items()}  # "yes" and the first CI choice
+ALL_OFF = {name: values[-1] for name, values in OPTIONS.items()}  # "no" and ci_tool "none"
+COMBINATIONS = pairwise(OPTIONS, seeds=[ALL_ON, ALL_OFF])
+
+
+def combination_id(combination: Mapping[str, str]) -> str:
+    short = {name: name.removeprefix("use_").removeprefix("include_").removesuffix("_app") for name in combination}
+    features = [short[name] for name, value in combination.items() if value == "yes"]
+    return "-".join([combination["ci_tool"], *features] if features else [combination["ci_tool"], "bare"])
+
+
+def test_combinations_cover_every_pair_of_values(record_property) -> None:
+    names = list(OPTIONS)
+    missing = [
+        f"{a}={value_a} with {b}={value_b}"
+        for a, b in itertools.combinations(names, 2)
+        for value_a in OPTIONS[a]
+        for value_b in OPTIONS[b]
+        if not any(c[a] == value_a and c[b] == value_b for c in COMBINATIONS)
+    ]
+    record_property("bakes", len(COMBINATIONS))
+    print(f"pairwise toggle matrix: {len(COMBINATIONS)} bakes")
+
+    assert missing == []
+    assert ALL_ON in COMBINATIONS
+    assert ALL_OFF in COMBINATIONS
+    assert ALL_OFF["ci_tool"] == "none"
+    assert set(ALL_ON.values()) == {"yes", "github"}
+    assert len({combination_id(c) for c in COMBINATIONS}) == len(COMBINATIONS), "duplicate combinations"
+    assert len(COMBINATIONS) <= MAX_BAKES
+
+
+def test_pairwise_is_deterministic_and_keeps_its_seeds() -> None:
+    seeds = [ALL_OFF]
+
+    first = pairwise(OPTIONS, seeds)
+
+    assert first == pairwise(OPTIONS, seeds)
+    assert first[0] == ALL_OFF
+    assert pairwise({"a": ("x", "y"), "b": ("x", "y")}, seeds=[]) == [
+        {"a": "x", "b": "x"},
+        {"a": "x", "b": "y"},
+        {"a": "y", "b": "x"},
+        {"a": "y", "b": "y"},
+    ]
+
+
+# --- each combination, baked and checked ------------------------------------------
+
+# `check` and `makemigrations` in one interpreter: Django starts once, and each
+# command still exits non-zero on failure (CommandError, or makemigrations --check).
+DJANGO_CHECKS = """
+import runpy, sys
+for argv in (["check", "--fail-level", "WARNING"], ["makemigrations", "--check", "--dry-run"]):
+    sys.argv = ["manage.py", *argv]
+    runpy.run_path("manage.py", run_name="__main__")
+"""
+
+
+@dataclass(frozen=True)
+class Bake:
+    path: Path
+    answers: dict[str, object]
+
+
+@pytest.fixture(params=COMBINATIONS, ids=combination_id, scope="module")
+def baked(request, cookies_session) -> Bake:
+    result = cookies_session.bake(extra_context=request.param)
+    assert result.exit_code == 0, result.exception
+    return Bake(Path(result.project_path), answers_for(request.param))
+
+
+def test_no_unrendered_jinja(baked: Bake) -> None:
+    assert unrendered_jinja(baked.path) == []
+
+
+def test_ruff_is_clean(baked: Bake, project_python: Path) -> None:
+    ruff = f"{shlex.quote(str(project_python))} -m ruff"
+    run(["bash", "-e", "-c", f"{ruff} check --no-cache .; {ruff} format --check --no-cache ."], cwd=baked.path)
+
+
+def test_django_checks_and_migrations(baked: Bake, project_python: Path) -> None:
+    result = run([str(project_python), "-c", DJANGO_CHECKS], cwd=baked.path)
+
+    assert "System check identified no issues" in result.stdout
+    assert "No changes detected" in result.stdout
+
+
+def test_production_deploy_check_has_no_warnings(baked: Bake, project_python: Path) -> None:
+    result = run(
+        [str(project_python), "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=baked.path,
+        env=PRODUCTION_ENV,
+    )
+
+    assert "System check identified no issues" in result.stdout
+
+
+def test_toggled_paths_exist_exactly_when_their_conditions_hold(baked: Bake) -> None:
+    wrong = {
+        row: present
+        for row, paths in post_gen.TOGGLED_PATHS.items()
+        if (present := present_paths(baked.path, row)) != (list(paths) if row_enabled(row, baked.answers) else [])
+    }
+
+    assert wrong == {}
+
+
+def test_toggles_that_are_off_leave_no_mention(baked: Bake) -> None:
+    off = [toggle for toggle in TOGGLE_WORDS if not baked.answers[toggle]]
+
+    mentions = [f"{toggle} is off, yet {mention}" for toggle in off for mention in toggle_mentions(baked.path, toggle)]
+
+    assert mentions == []
