@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import project_venv
+from tests.live import create_database
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +49,11 @@ def redis_server_binary() -> str:
             pytest.fail("REQUIRE_SERVICES is set but redis-server is not installed")
         pytest.skip("redis-server is not installed")
     return binary
+
+
+@pytest.fixture
+def fresh_database(project_python: Path, postgres_url: str) -> Iterator[str]:
+    """A database of its own on the test server, dropped afterwards: tests may run side by side."""
+    url, drop = create_database(project_python, postgres_url)
+    yield url
+    drop()

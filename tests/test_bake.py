@@ -271,14 +271,14 @@ def test_readme_quickstart_serves_on_sqlite_with_no_environment(
 
 
 def test_generated_suite_passes_on_postgres_and_redis(
-    default_project: Path, project_python: Path, postgres_url: str, redis_url: str
+    default_project: Path, project_python: Path, fresh_database: str, redis_url: str
 ) -> None:
     # A database number of its own: the suite clears the cache between tests.
     cache_url = redis_url.rsplit("/", 1)[0] + "/2"
     result = run(
         [str(project_python), "-m", "pytest", "-q", "--create-db"],
         cwd=default_project,
-        env={"DATABASE_URL": postgres_url, "REDIS_URL": cache_url},
+        env={"DATABASE_URL": fresh_database, "REDIS_URL": cache_url},
     )
 
     assert re.search(r"\d+ passed", result.stdout)
@@ -288,9 +288,9 @@ def test_generated_suite_passes_on_postgres_and_redis(
 
 
 def test_production_settings_migrate_and_serve_on_postgres(
-    default_project: Path, project_python: Path, postgres_url: str
+    default_project: Path, project_python: Path, fresh_database: str
 ) -> None:
-    env = {**PRODUCTION_ENV, "DATABASE_URL": postgres_url}
+    env = {**PRODUCTION_ENV, "DATABASE_URL": fresh_database}
     manage = [str(project_python), "manage.py"]
     run([*manage, "migrate", "--noinput"], cwd=default_project, env=env)
     run([*manage, "collectstatic", "--noinput"], cwd=default_project, env=env)
@@ -375,14 +375,15 @@ def ci_commands(project: Path, ci_tool: str) -> list[tuple[str, dict[str, str]]]
 
 @pytest.mark.parametrize("ci_tool", ["github", "gitlab"])
 def test_generated_ci_commands_pass(
-    cookies_session, project_python: Path, postgres_url: str, redis_url: str, ci_tool: str
+    cookies_session, project_python: Path, fresh_database: str, redis_url: str, ci_tool: str
 ) -> None:
     result = cookies_session.bake(extra_context={"project_slug": f"ci_{ci_tool}", "ci_tool": ci_tool})
     project = Path(result.project_path)
     commands = ci_commands(project, ci_tool)
     assert any("pytest" in command for command, _ in commands)
     assert any("check --deploy" in command for command, _ in commands)
-    services = {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url.rsplit("/", 1)[0] + "/3"}
+    redis_database = {"github": 3, "gitlab": 4}[ci_tool]
+    services = {"DATABASE_URL": fresh_database, "REDIS_URL": f"{redis_url.rsplit('/', 1)[0]}/{redis_database}"}
     path = f"{project_python.parent}{os.pathsep}{os.environ['PATH']}"
 
     for command, env in commands:
