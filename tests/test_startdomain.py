@@ -1,0 +1,121 @@
+"""`manage.py startdomain` in real bakes: the new app is clean and green the moment it exists."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import PRODUCTION_ENV, run
+
+COMMAND = Path("apps/core/management/commands/startdomain.py")
+
+BAKES = {
+    "default": {"project_slug": "domains_default"},
+    "no-drf-no-example": {"project_slug": "domains_plain", "use_drf": "no", "include_example_app": "no"},
+}
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file's content hash, minus what running Python and the tools leave behind."""
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def message(project: Path, constant: str, **values: str) -> str:
+    """A refusal message as the baked command defines it, read without importing Django."""
+    module = ast.parse((project / COMMAND).read_text())
+    for node in module.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [constant]:
+            return ast.literal_eval(node.value).format(**values)
+    raise AssertionError(f"{COMMAND} defines no {constant}")
+
+
+@pytest.fixture(params=list(BAKES), scope="module")
+def with_domain(request, cookies_session, project_python: Path) -> tuple[Path, str]:
+    result = cookies_session.bake(extra_context=BAKES[request.param])
+    assert result.exit_code == 0, result.exception
+    project = Path(result.project_path)
+
+    created = run([str(project_python), "manage.py", "startdomain", "invoices"], cwd=project)
+
+    return project, created.stdout
+
+
+def test_the_new_app_is_registered_and_reported(with_domain: tuple[Path, str]) -> None:
+    project, output = with_domain
+    has_api = (project / "config" / "api_v1.py").exists()
+
+    assert '    "apps.invoices",\n]' in (project / "config" / "settings" / "base.py").read_text()
+    assert (project / "apps" / "invoices" / "views.py").exists() is has_api
+    assert (project / "apps" / "invoices" / "urls.py").exists() is has_api
+    assert (project / "apps" / "invoices" / "serializers.py").exists() is has_api
+    if has_api:
+        assert 'path("", include("apps.invoices.urls"))' in (project / "config" / "api_v1.py").read_text()
+        assert "Registered its API at invoices/" in output
+    else:
+        assert "no REST API: no serializers, views or URLs were created" in output
+        assert "invoices" not in (project / "config" / "urls.py").read_text()
+
+
+def test_the_project_stays_lint_and_type_clean(with_domain: tuple[Path, str], project_python: Path) -> None:
+    project, _ = with_domain
+    python = str(project_python)
+
+    run([python, "-m", "ruff", "check", "--no-cache", "."], cwd=project)
+    run([python, "-m", "ruff", "format", "--check", "--no-cache", "."], cwd=project)
+    run([python, "-m", "mypy", "--cache-dir", "/dev/null", "."], cwd=project)
+
+
+def test_django_checks_and_migrations_stay_clean(with_domain: tuple[Path, str], project_python: Path) -> None:
+    project, _ = with_domain
+    manage = [str(project_python), "manage.py"]
+
+    run([*manage, "check", "--fail-level", "WARNING"], cwd=project)
+    run([*manage, "makemigrations", "--check", "--dry-run"], cwd=project)
+    deploy = run([*manage, "check", "--deploy", "--fail-level", "WARNING"], cwd=project, env=PRODUCTION_ENV)
+    assert "System check identified no issues" in deploy.stdout
+
+
+def test_the_new_apps_own_tests_pass(with_domain: tuple[Path, str], project_python: Path) -> None:
+    project, _ = with_domain
+
+    result = run([str(project_python), "-m", "pytest", "-q", "-p", "no:randomly", "apps/invoices"], cwd=project)
+
+    assert re.search(r"\d+ passed", result.stdout)
+    assert "failed" not in result.stdout
+    assert "skipped" not in result.stdout
+
+
+def test_a_second_run_is_refused_and_changes_nothing(with_domain: tuple[Path, str], project_python: Path) -> None:
+    project, _ = with_domain
+    before = tree_digest(project)
+
+    again = run([str(project_python), "manage.py", "startdomain", "invoices"], cwd=project, check=False)
+
+    assert again.returncode == 1
+    assert again.stderr.strip() == f"CommandError: {message(project, 'MSG_APP_EXISTS', name='invoices')}"
+    assert tree_digest(project) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "constant"),
+    [("Bad-Name", "MSG_NOT_IDENTIFIER"), ("json", "MSG_SHADOWS_STDLIB"), ("users", "MSG_APP_EXISTS")],
+)
+def test_a_bad_name_is_refused_and_changes_nothing(
+    with_domain: tuple[Path, str], project_python: Path, name: str, constant: str
+) -> None:
+    project, _ = with_domain
+    before = tree_digest(project)
+
+    refused = run([str(project_python), "manage.py", "startdomain", name], cwd=project, check=False)
+
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == f"CommandError: {message(project, constant, name=name)}"
+    assert tree_digest(project) == before
