@@ -25,6 +25,13 @@ def test_order_list_is_one_query_with_item_counts(user: User, django_assert_num_
     assert counts == [0, 2]
 
 
+def test_order_list_joins_no_other_table(user: User) -> None:
+    # A JOIN + GROUP BY would count the items of the whole history before the page's LIMIT.
+    sql = str(order_list(customer=user).query)
+
+    assert " JOIN " not in sql
+
+
 def test_order_get_prefetches_items_and_products(user: User, django_assert_num_queries) -> None:
     order = OrderFactory.create(customer=user)
     OrderItemFactory.create_batch(3, order=order)
