@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := test
-.PHONY: test lint format bake snapshots services clean
+.PHONY: test lint format bake snapshots services bench verify clean
 
 $(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,17 +13,17 @@ $(VENV)/.installed: requirements-dev.txt
 	touch $@
 
 test: $(VENV)/.installed ## The full suite: hooks, every bake, generated suites (PostgreSQL tests need TEST_DATABASE_URL)
-	$(PY) -m ruff check hooks tests local_extensions.py
-	$(PY) -m ruff format --check hooks tests local_extensions.py
+	$(PY) -m ruff check hooks tests scripts local_extensions.py
+	$(PY) -m ruff format --check hooks tests scripts local_extensions.py
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check hooks tests local_extensions.py
-	$(PY) -m ruff format --check hooks tests local_extensions.py
+	$(PY) -m ruff check hooks tests scripts local_extensions.py
+	$(PY) -m ruff format --check hooks tests scripts local_extensions.py
 
 format: $(VENV)/.installed
-	$(PY) -m ruff check --fix hooks tests local_extensions.py
-	$(PY) -m ruff format hooks tests local_extensions.py
+	$(PY) -m ruff check --fix hooks tests scripts local_extensions.py
+	$(PY) -m ruff format hooks tests scripts local_extensions.py
 
 snapshots: $(VENV)/.installed ## Rewrite tests/snapshots/ from fresh renders of the presets (review the git diff)
 	UPDATE_SNAPSHOTS=1 $(PY) -m pytest -q tests/test_snapshots.py
@@ -31,6 +31,13 @@ snapshots: $(VENV)/.installed ## Rewrite tests/snapshots/ from fresh renders of 
 bake: $(VENV)/.installed ## Bake the defaults into ./.cache/bake for a look
 	rm -rf .cache/bake
 	$(PY) -m cookiecutter --no-input -o .cache/bake .
+
+bench: $(VENV)/.installed ## Benchmark a baked project: bake-to-green time, load (wrk), queries, deep pages, memory (~5 min)
+	@if [ -z "$$TEST_DATABASE_URL" ]; then eval "$$(bash scripts/services.sh)"; fi; \
+	PYTHONPATH=. $(PY) scripts/bench.py $(BENCH_ARGS)
+
+verify: $(VENV)/.installed ## The reliability suite: fuzzing, load, faults, hostile input, a browser, pip-audit (needs the services)
+	$(PY) -m pytest tests/verify tests/test_live_celery.py
 
 services: ## Start PostgreSQL and Redis on loopback (Debian packages, as root); prints the env to export
 	@bash scripts/services.sh

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import project_venv
+from tests.helpers import project_venv, require_services, required_tool
 from tests.live import create_database
 
 
@@ -17,15 +16,11 @@ def project_python() -> Path:
     return project_venv()
 
 
-def _require_services() -> bool:
-    return os.environ.get("REQUIRE_SERVICES", "").lower() in {"1", "true", "yes"}
-
-
 def _service_url(variable: str, service: str) -> str:
     """A real service started by scripts/services.sh: skipped locally without one, an error in CI."""
     url = os.environ.get(variable)
     if not url:
-        if _require_services():
+        if require_services():
             pytest.fail(f"REQUIRE_SERVICES is set but {variable} is not: run scripts/services.sh first")
         pytest.skip(f"no {variable}: start {service} with scripts/services.sh to run this test")
     return url
@@ -43,12 +38,12 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="session")
 def redis_server_binary() -> str:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if _require_services():
-            pytest.fail("REQUIRE_SERVICES is set but redis-server is not installed")
-        pytest.skip("redis-server is not installed")
-    return binary
+    return required_tool("redis-server", "redis-server")
+
+
+@pytest.fixture(scope="session")
+def wrk() -> str:
+    return required_tool("wrk", "wrk")
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 PROJECT_TEMPLATE = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
 HOOKS_DIR = TEMPLATE_DIR / "hooks"
@@ -192,3 +194,18 @@ def project_venv() -> Path:
                 )
             marker.touch()
     return python
+
+
+def require_services() -> bool:
+    return os.environ.get("REQUIRE_SERVICES", "").lower() in {"1", "true", "yes"}
+
+
+def required_tool(command: str, package: str) -> str:
+    """A Debian tool's path: skipped locally without it, an error in CI (which installs it)."""
+    binary = shutil.which(command)
+    if binary is None:
+        message = f"{command} is not installed (apt-get install -y {package})"
+        if require_services():
+            pytest.fail(f"REQUIRE_SERVICES is set but {message}")
+        pytest.skip(message)
+    return binary

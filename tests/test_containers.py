@@ -12,13 +12,12 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import PRODUCTION_ENV, clean_env, run
+from tests.helpers import PRODUCTION_ENV, clean_env, required_tool, run
 from tests.live import free_port, kill_tree, wait_until
 
 BAKES = {
@@ -30,12 +29,7 @@ PRODUCTION_VARIABLES = {name: value for name, value in PRODUCTION_ENV.items() if
 
 @pytest.fixture(scope="module")
 def compose() -> str:
-    binary = shutil.which("docker-compose")
-    if binary is None:
-        if os.environ.get("REQUIRE_SERVICES"):
-            pytest.fail("REQUIRE_SERVICES is set but docker-compose is not installed (apt-get install docker-compose)")
-        pytest.skip("docker-compose is not installed")
-    return binary
+    return required_tool("docker-compose", "docker-compose")
 
 
 @pytest.fixture(params=list(BAKES), scope="module")

@@ -11,7 +11,9 @@ from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
@@ -25,6 +27,29 @@ logger = logging.getLogger(__name__)
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 NON_FIELD = "non_field_errors"
 UNEXPECTED_DETAIL = "An unexpected error occurred. It has been logged."
+# How long a client should wait before retrying while the database is unreachable.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    """The database cannot be reached (restart, failover, pool exhausted): retry, nothing was written."""
+
+    status_code = 503
+    default_detail = "The service is temporarily unavailable. Retry shortly."
+    default_code = "service_unavailable"
+    wait = DATABASE_RETRY_AFTER_SECONDS  # DRF turns this into Retry-After
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "The request body is larger than this API accepts."
+    default_code = "request_too_large"
+
+
+class BadRequest(exceptions.APIException):
+    status_code = 400
+    default_detail = "The request was malformed."
+    default_code = "bad_request"
 
 
 def problem(
@@ -70,6 +95,15 @@ def _as_drf_exception(exc: Exception) -> Exception:
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge()
+    if isinstance(exc, SuspiciousOperation):
+        # What Django itself answers 400 to (too many fields, a malformed upload).
+        return BadRequest()
+    if isinstance(exc, OperationalError | InterfaceError):
+        # An outage, not a bug: no traceback in the log, a retryable answer for the client.
+        logger.warning("Database unavailable: %s", exc)
+        return DatabaseUnavailable()
     return exc
 
 
@@ -95,13 +129,13 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             errors=flatten_errors(exc.detail),
         )
     else:
-        codes = exc.get_codes()
-        body = problem(
-            response.status_code,
-            detail=str(exc.detail),
-            code=codes if isinstance(codes, str) else exc.default_code,
-            instance=instance,
-        )
+        detail, codes = exc.detail, exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        if isinstance(detail, dict) and "detail" in detail:
+            # SimpleJWT nests its message and code among the token's details: a client reads those two.
+            code = str(detail.get("code", code))
+            detail = detail["detail"]
+        body = problem(response.status_code, detail=str(detail), code=code, instance=instance)
     response.data = body
     response.content_type = PROBLEM_CONTENT_TYPE
     return response

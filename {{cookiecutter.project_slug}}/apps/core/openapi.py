@@ -34,8 +34,10 @@ ERROR_DESCRIPTIONS = {
     "403": "Not allowed",
     "404": "Not found",
     "405": "Method not allowed",
+    "413": "Request body too large",
     "429": "Too many requests",
     "500": "Unexpected error",
+    "503": "Database unreachable; retry after the Retry-After header's seconds",
 }
 
 

@@ -65,6 +65,7 @@ class OrderViewSet(viewsets.GenericViewSet):
         return Response(OrderSummarySerializer(order_summary(customer=self.customer)).data)
 
     @extend_schema(responses={200: MonthlyRevenueSerializer(many=True)})
-    @action(detail=False, methods=["get"])
+    # Not paginated (one row per month); saying so keeps cursor parameters and a page wrapper out of the schema.
+    @action(detail=False, methods=["get"], pagination_class=None)
     def revenue(self, request: Request) -> Response:
         return Response(MonthlyRevenueSerializer(order_revenue_by_month(customer=self.customer), many=True).data)

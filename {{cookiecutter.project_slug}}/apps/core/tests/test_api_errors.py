@@ -3,8 +3,9 @@
 import logging
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404
 from django.urls import path
 from rest_framework import serializers
@@ -15,9 +16,16 @@ from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from apps.core.exceptions import PROBLEM_CONTENT_TYPE, UNEXPECTED_DETAIL, flatten_errors, server_error
+from apps.core.exceptions import (
+    DATABASE_RETRY_AFTER_SECONDS,
+    PROBLEM_CONTENT_TYPE,
+    UNEXPECTED_DETAIL,
+    flatten_errors,
+    server_error,
+)
 
 SERVICE_REFUSAL = "Bookings cannot start on a Sunday."
+DATABASE_DOWN = 'connection to server at "10.9.8.7", port 5432 failed: Connection refused'
 
 
 class AddressSerializer(serializers.Serializer):
@@ -47,6 +55,10 @@ class OpenView(APIView):
             raise Http404("secret internal detail")
         if kind == "denied":
             raise PermissionDenied
+        if kind == "database":
+            raise OperationalError(DATABASE_DOWN)
+        if kind == "suspicious":
+            raise SuspiciousOperation("Too many fields")
         if kind == "bug":
             raise RuntimeError("database password is hunter2")
         return Response({"ok": True})
@@ -142,7 +154,9 @@ def test_missing_credentials_is_401_with_challenge(api: APIClient) -> None:
 def test_forged_token_is_401(api: APIClient) -> None:
     api.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
 
-    assert_problem(api.get("/api/private/"), 401, "token_not_valid")
+    body = assert_problem(api.get("/api/private/"), 401, "token_not_valid")
+    # SimpleJWT's nested error is reduced to its message, not a dict's repr.
+    assert body["detail"] == "Given token not valid for any token type"
 
 
 def test_permission_denied_is_403(api: APIClient) -> None:
@@ -168,6 +182,31 @@ def test_throttled_is_429_with_retry_after(api: APIClient) -> None:
 
     assert_problem(response, 429, "throttled")
     assert int(response["Retry-After"]) > 0
+
+
+def test_database_outage_is_a_503_with_retry_after_and_no_details(api: APIClient, caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="apps.core.exceptions"):
+        response = api.get("/api/open/", {"raise": "database"})
+
+    body = assert_problem(response, 503, "service_unavailable")
+    assert body["title"] == "Service Unavailable"
+    assert response["Retry-After"] == str(DATABASE_RETRY_AFTER_SECONDS)
+    assert "10.9.8.7" not in response.content.decode()
+    [record] = [r for r in caplog.records if r.name == "apps.core.exceptions"]
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None
+
+
+def test_body_over_the_upload_limit_is_a_413(api: APIClient, settings) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+
+    response = api.post("/api/open/", {"email": "a@example.com", "addresses": [{"city": "x" * 200}]}, format="json")
+
+    assert_problem(response, 413, "request_too_large")
+
+
+def test_suspicious_request_is_a_400(api: APIClient) -> None:
+    assert_problem(api.get("/api/open/", {"raise": "suspicious"}), 400, "bad_request")
 
 
 def test_bug_is_logged_and_answered_without_details(api: APIClient, caplog) -> None:

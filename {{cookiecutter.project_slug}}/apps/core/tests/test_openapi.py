@@ -18,6 +18,8 @@ def test_schema_is_valid_without_warnings_and_documents_the_error_format(tmp_pat
     me = schema["paths"]["/api/v1/users/me/"]["get"]
     assert me["security"] == [{"jwtAuth": []}]
     assert "application/problem+json" in me["responses"]["401"]["content"]
+    # A database outage is a documented, retryable answer of every operation.
+    assert "application/problem+json" in me["responses"]["503"]["content"]
 
 
 @pytest.mark.django_db

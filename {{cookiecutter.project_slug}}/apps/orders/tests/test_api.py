@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from apps.core.exceptions import PROBLEM_CONTENT_TYPE
@@ -122,6 +123,14 @@ def test_summary_and_revenue(api: APIClient, user: User) -> None:
     assert summary["paid"] == 1
     assert summary["paid_revenue"] == "12.00"
     assert [(row["revenue"], row["orders"]) for row in revenue] == [("12.00", 1)]
+
+
+def test_revenue_is_documented_as_the_plain_list_it_returns() -> None:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    revenue = schema["paths"][f"{ORDERS}revenue/"]["get"]
+    assert revenue["responses"]["200"]["content"]["application/json"]["schema"]["type"] == "array"
+    assert [parameter["name"] for parameter in revenue.get("parameters", [])] == []
 
 
 def test_anonymous_is_401(user: User) -> None:

@@ -1,0 +1,290 @@
+"""Hostile input against the served project: every refusal is a 4xx problem, nothing is ever a 500.
+
+Oversized, malformed and mistyped bodies; forged, unsigned and expired tokens; other
+people's order ids; and SQL/HTML metacharacters, NUL bytes, lone surrogates, very long
+and non-ASCII strings in every text field of every write endpoint. Valid text is stored
+and echoed back as the same string inside JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from urllib.parse import quote
+
+import pytest
+
+from tests.helpers import PRODUCTION_ENV
+from tests.served import OTHER_EMAIL, PASSWORD, USER_EMAIL, Response, ServedProject
+from tests.verify.conftest import assert_problem, flush_cache, login, user_create
+
+SIGNUP = "/api/v1/auth/signup/"
+TOKEN = "/api/v1/auth/token/"  # noqa: S105 - a path, not a secret
+REFRESH = "/api/v1/auth/token/refresh/"
+VERIFY = "/api/v1/auth/token/verify/"
+LOGOUT = "/api/v1/auth/logout/"
+ME = "/api/v1/users/me/"
+ORDERS = "/api/v1/orders/"
+# Over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
+OVERSIZED = 3 * 1024 * 1024
+
+HOSTILE_TEXT = {
+    "sql": "' OR 1=1 --",
+    "sql-drop": '"; DROP TABLE users_user; --',
+    "html": "<script>alert(1)</script>",
+    "nul": "before\x00after",
+    "surrogate": "lone \ud800 surrogate",
+    "long": "x" * 20_000,
+    "unicode": "Zoë 🚀 日本語 \u202egnp.exe \u200b",
+}
+# Text no field may store: PostgreSQL refuses NUL, UTF-8 cannot encode a lone surrogate.
+NEVER_VALID = {"nul", "surrogate", "long"}
+
+
+@pytest.fixture(scope="module")
+def tokens(served: ServedProject) -> dict[str, str]:
+    user_create(served, "patcher@example.com")
+    return {email: login(served, email) for email in (USER_EMAIL, OTHER_EMAIL, "patcher@example.com")}
+
+
+@pytest.fixture(scope="module")
+def refresh_token(served: ServedProject) -> str:
+    flush_cache(served)
+    answer = served.request("POST", TOKEN, json_body={"email": OTHER_EMAIL, "password": PASSWORD})
+    assert answer.status == 200, answer.body
+    return answer.json()["refresh"]
+
+
+def send(served: ServedProject, method: str, path: str, **kwargs) -> Response:
+    # Sign-up and the token endpoints share a throttle of ten a minute: reset it so the input is judged.
+    flush_cache(served)
+    return served.request(method, path, **kwargs)
+
+
+def valid_body(served: ServedProject, path: str, refresh: str) -> dict:
+    """A body each write endpoint accepts, for one field at a time to be replaced."""
+    return {
+        SIGNUP: {"email": f"new-{uuid.uuid4().hex[:8]}@example.com", "password": PASSWORD, "full_name": "Ann"},
+        TOKEN: {"email": USER_EMAIL, "password": PASSWORD},
+        REFRESH: {"refresh": refresh},
+        VERIFY: {"token": refresh},
+        LOGOUT: {"refresh": refresh},
+        ME: {"full_name": "Ann"},
+        ORDERS: {"items": [{"product_id": served.product_id, "quantity": 1}], "notes": "ring twice"},
+    }[path]
+
+
+WRITES = [
+    ("POST", SIGNUP),
+    ("POST", TOKEN),
+    ("POST", REFRESH),
+    ("POST", VERIFY),
+    ("POST", LOGOUT),
+    ("PATCH", ME),
+    ("POST", ORDERS),
+]
+# Every text field of every write endpoint; items.0.product_id is text on the wire too.
+TEXT_FIELDS = [
+    ("POST", SIGNUP, "email"),
+    ("POST", SIGNUP, "full_name"),
+    ("POST", SIGNUP, "password"),
+    ("POST", TOKEN, "email"),
+    ("POST", TOKEN, "password"),
+    ("POST", REFRESH, "refresh"),
+    ("POST", VERIFY, "token"),
+    ("POST", LOGOUT, "refresh"),
+    ("PATCH", ME, "email"),
+    ("PATCH", ME, "full_name"),
+    ("POST", ORDERS, "notes"),
+    ("POST", ORDERS, "items.0.product_id"),
+]
+# Free text that is returned in the response, and where to read it back from.
+ECHOED = {(SIGNUP, "full_name"), (ME, "full_name"), (ORDERS, "notes")}
+
+
+def token_for(method: str, path: str, tokens: dict[str, str]) -> str | None:
+    return tokens["patcher@example.com"] if path in {ME, ORDERS} else None
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES, ids=[path for _, path in WRITES])
+def test_oversized_body_is_a_413_problem(served: ServedProject, tokens, method: str, path: str) -> None:
+    body = json.dumps({"padding": "x" * OVERSIZED})
+
+    answer = send(
+        served,
+        method,
+        path,
+        token=token_for(method, path, tokens),
+        body=body,
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert_problem(answer, 413)
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES, ids=[path for _, path in WRITES])
+def test_malformed_json_is_a_400_problem(served: ServedProject, tokens, method: str, path: str) -> None:
+    answer = send(
+        served,
+        method,
+        path,
+        token=token_for(method, path, tokens),
+        body='{"email": "a@example.com",',
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert assert_problem(answer, 400)["code"] == "parse_error"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
+@pytest.mark.parametrize(("method", "path"), WRITES, ids=[path for _, path in WRITES])
+def test_wrong_content_type_is_a_415_problem(served: ServedProject, tokens, method, path, content_type) -> None:
+    answer = send(
+        served,
+        method,
+        path,
+        token=token_for(method, path, tokens),
+        body="email=a@example.com",
+        headers={"Content-Type": content_type},
+    )
+
+    assert assert_problem(answer, 415)["code"] == "unsupported_media_type"
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt(claims: dict, key: str, alg: str = "HS256") -> str:
+    signing_input = f"{b64(json.dumps({'alg': alg, 'typ': 'JWT'}).encode())}.{b64(json.dumps(claims).encode())}"
+    if alg == "none":
+        return f"{signing_input}."
+    signature = hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64(signature)}"
+
+
+def access_claims(user_id: str, expires_in: int) -> dict:
+    now = int(time.time())
+    return {
+        "token_type": "access",
+        "exp": now + expires_in,
+        "iat": now - 60,
+        "jti": uuid.uuid4().hex,
+        "user_id": user_id,
+    }
+
+
+@pytest.fixture(scope="module")
+def user_id(served: ServedProject, tokens) -> str:
+    return served.request("GET", ME, token=tokens[USER_EMAIL]).json()["id"]
+
+
+def test_a_token_signed_here_with_the_secret_key_is_accepted(served: ServedProject, user_id: str) -> None:
+    # The control for the forgeries below: the hand-made token format is right.
+    token = jwt(access_claims(user_id, 300), PRODUCTION_ENV["DJANGO_SECRET_KEY"])
+
+    answer = served.request("GET", ME, token=token)
+
+    assert answer.status == 200
+    assert answer.json()["email"] == USER_EMAIL
+
+
+@pytest.mark.parametrize("forgery", ["bad-signature", "alg-none", "expired", "garbage", "empty-signature"])
+@pytest.mark.parametrize("path", [ME, ORDERS])
+def test_forged_and_expired_tokens_are_401_problems(served: ServedProject, user_id: str, forgery, path) -> None:
+    secret = PRODUCTION_ENV["DJANGO_SECRET_KEY"]
+    token = {
+        "bad-signature": jwt(access_claims(user_id, 300), "not-the-secret-key"),
+        "alg-none": jwt(access_claims(user_id, 300), "", alg="none"),
+        "expired": jwt(access_claims(user_id, -60), secret),
+        "garbage": "' OR 1=1 --",
+        "empty-signature": jwt(access_claims(user_id, 300), secret).rsplit(".", 1)[0] + ".",
+    }[forgery]
+
+    answer = served.request("GET", path, token=token)
+
+    body = assert_problem(answer, 401)
+    # A value that is not "<scheme> <token>" is refused before any signature is looked at.
+    assert body["code"] == ("bad_authorization_header" if forgery == "garbage" else "token_not_valid")
+    assert "ErrorDetail" not in body["detail"]
+
+
+# --- other people's orders --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def others_order(served: ServedProject, tokens) -> str:
+    return served.request("GET", ORDERS, token=tokens[OTHER_EMAIL]).json()["results"][0]["id"]
+
+
+@pytest.mark.parametrize(("method", "suffix"), [("GET", ""), ("POST", "cancel/")])
+def test_another_users_order_is_404_and_untouched(served: ServedProject, tokens, others_order, method, suffix) -> None:
+    answer = served.request(method, f"{ORDERS}{others_order}/{suffix}", token=tokens[USER_EMAIL])
+
+    assert assert_problem(answer, 404)["code"] == "not_found"
+    owner_view = served.request("GET", f"{ORDERS}{others_order}/", token=tokens[OTHER_EMAIL]).json()
+    assert owner_view["status"] == "pending"
+
+
+@pytest.mark.parametrize("order_id", ["not-a-uuid", "' OR 1=1 --", "%00", str(uuid.UUID(int=0))])
+def test_malformed_order_ids_are_404(served: ServedProject, tokens, order_id: str) -> None:
+    answer = served.request("GET", f"{ORDERS}{quote(order_id, safe='%')}/", token=tokens[USER_EMAIL])
+
+    assert_problem(answer, 404)
+
+
+# --- metacharacters in every text field -------------------------------------------------
+
+
+def set_field(body: dict, field: str, value: str) -> None:
+    if field == "items.0.product_id":
+        body["items"][0]["product_id"] = value
+    else:
+        body[field] = value
+
+
+@pytest.fixture(scope="module")
+def patcher_refresh(served: ServedProject) -> str:
+    flush_cache(served)
+    answer = served.request("POST", TOKEN, json_body={"email": "patcher@example.com", "password": PASSWORD})
+    return answer.json()["refresh"]
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE_TEXT))
+@pytest.mark.parametrize(("method", "path", "field"), TEXT_FIELDS, ids=[f"{p}:{f}" for _, p, f in TEXT_FIELDS])
+def test_hostile_text_is_refused_or_stored_verbatim(
+    served: ServedProject, tokens, patcher_refresh: str, method: str, path: str, field: str, kind: str
+) -> None:
+    value = HOSTILE_TEXT[kind]
+    body = valid_body(served, path, patcher_refresh)
+    set_field(body, field, value)
+
+    answer = send(
+        served,
+        method,
+        path,
+        token=token_for(method, path, tokens),
+        body=json.dumps(body),
+        headers={"Content-Type": "application/json"},
+    )
+
+    free_text = (path, field) in ECHOED and kind not in NEVER_VALID
+    if not free_text and (answer.status >= 400 or kind in NEVER_VALID):
+        assert 400 <= answer.status < 500, (answer.status, answer.body[:300])
+        assert_problem(answer)
+        return
+    assert answer.status in {200, 201}, answer.body[:300]
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    if (path, field) in ECHOED:
+        assert answer.json()[field] == value
+    if (path, field) in ECHOED - {(SIGNUP, "full_name")}:
+        where = f"{ORDERS}{answer.json()['id']}/" if path == ORDERS else ME
+        assert served.request("GET", where, token=tokens["patcher@example.com"]).json()[field] == value
