@@ -1,7 +1,7 @@
 """The Redis cache and cached_db sessions in production settings, served by gunicorn.
 
-A private redis-server is started for this module so that it can be flushed and
-stopped without disturbing other tests. Through it all, a logged-in admin stays
+The served project (tests/served.py) has a private redis-server, so it can be
+flushed and stopped without disturbing other tests. Through it all, a logged-in admin stays
 logged in and no request fails.
 """
 
@@ -12,16 +12,14 @@ import json
 import re
 import subprocess
 import urllib.parse
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers import PRODUCTION_ENV
-from tests.live import ProjectRunner, create_database, free_port, kill_tree, wait_until
+from tests.live import ProjectRunner
+from tests.served import ADMIN_PATH, PASSWORD, ServedProject
 
-ADMIN_PATH = "/backstage-2c1d/"
 ADMIN_EMAIL = "admin@example.com"
-PASSWORD = "plausible-Horse-42"  # noqa: S105
 
 
 class Client:
@@ -76,56 +74,18 @@ class Client:
 
 
 @pytest.fixture(scope="module")
-def served(cookies_session, project_python: Path, postgres_url: str, redis_server_binary: str, tmp_path_factory):
-    result = cookies_session.bake(extra_context={"project_slug": "cache_live"})
-    assert result.exit_code == 0, result.exception
-    project = Path(result.project_path)
-    logs = tmp_path_factory.mktemp("cache_live")
-    redis_port = free_port()
-    redis = subprocess.Popen(
-        [redis_server_binary, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    database_url, drop_database = create_database(project_python, postgres_url)
-    server = None
-    try:
-        runner = ProjectRunner(
-            project,
-            project_python,
-            {
-                **PRODUCTION_ENV,
-                "DATABASE_URL": database_url,
-                "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-                "DJANGO_ADMIN_URL": ADMIN_PATH.lstrip("/"),
-            },
-        )
-        runner.manage("migrate", "--noinput")
-        runner.manage("collectstatic", "--noinput")
-        runner.shell(
+def served(postgres_url: str, redis_server_binary: str, tmp_path_factory) -> Iterator[tuple[Client, ServedProject]]:
+    with ServedProject(
+        tmp_path_factory.mktemp("cache_live"),
+        orders_per_user=0,
+        workers=1,
+        postgres_url=postgres_url,
+        redis_binary=redis_server_binary,
+    ) as served:
+        served.runner.shell(
             f"from apps.users.models import User; User.objects.create_superuser({ADMIN_EMAIL!r}, {PASSWORD!r})"
         )
-        port = free_port()
-        log = logs / "gunicorn.log"
-        server = runner.popen(
-            [str(project_python), "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", "1"],
-            log,
-        )
-        client = Client(port)
-        wait_until(lambda: _answers(client), 30, "gunicorn to answer")
-        yield client, runner, redis, log
-    finally:
-        if server is not None:
-            kill_tree(server)
-        kill_tree(redis)
-        drop_database()
-
-
-def _answers(client: Client) -> bool:
-    try:
-        return client.request("GET", "/healthz")[0] == 200
-    except OSError:
-        return False
+        yield Client(served.port), served
 
 
 def redis_call(runner: ProjectRunner, expression: str) -> object:
@@ -140,7 +100,8 @@ def redis_call(runner: ProjectRunner, expression: str) -> object:
 
 
 def test_sessions_live_in_redis_and_survive_a_flush_and_an_outage(served) -> None:
-    client, runner, redis, log = served
+    client, project = served
+    runner, log = project.runner, project.log
 
     client.log_in()
     assert client.is_logged_in()
@@ -152,7 +113,7 @@ def test_sessions_live_in_redis_and_survive_a_flush_and_an_outage(served) -> Non
     assert client.is_logged_in()
 
     # Redis gone: every cache call misses, every request still succeeds.
-    kill_tree(redis)
+    project.stop_redis()
     assert client.is_logged_in()
     assert client.request("GET", "/healthz")[0] == 200
     assert client.request("GET", f"{ADMIN_PATH}users/user/")[0] == 200
