@@ -203,18 +203,9 @@ def bench_served(workdir: Path, postgres_url: str, duration: float) -> dict[str,
         served.runner.shell("from django.db import connection\nconnection.cursor().execute('ANALYZE')")
         token = served.token()
         auth = {**PROXY_HEADERS, "Authorization": f"Bearer {token}"}
-        first_page = served.request("GET", "/api/v1/orders/", token=token).json()
-        order_id = first_page["results"][0]["id"]
-        create_body = json.dumps({"items": [{"product_id": served.product_id, "quantity": 1}]})
-        endpoints: list[tuple[str, str, str, dict[str, str], str | None]] = [
-            ("healthz", "GET", "/healthz", dict(PROXY_HEADERS), None),
-            ("users_me", "GET", "/api/v1/users/me/", auth, None),
-            ("order_list", "GET", "/api/v1/orders/", auth, None),
-            ("order_detail", "GET", f"/api/v1/orders/{order_id}/", auth, None),
-            ("order_create", "POST", "/api/v1/orders/", {**auth, "Content-Type": "application/json"}, create_body),
-        ]
         load: dict[str, Any] = {}
-        for name, method, path, headers, body in endpoints:
+        for name, target in served.load_targets(token).items():
+            method, path, headers, body = target.method, target.path, target.headers, target.body
             # One request first: a wrong path or a broken endpoint shows its status and body.
             probe = served.request(method, path, headers=headers, body=body)
             log(f"load {name}: {method} {path} (probe {probe.status}) for {duration:g} s at {CONNECTIONS} connections")

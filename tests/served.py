@@ -109,6 +109,16 @@ print(Product.objects.order_by("sku").values_list("id", flat=True).first())
 """
 
 
+@dataclass(frozen=True)
+class LoadTarget:
+    """One endpoint under load: what wrk sends, headers included."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    body: str | None = None
+
+
 @dataclass
 class ServedProject:
     """Bake, migrate, seed and serve one project; `start()` and `stop()` bracket its life.
@@ -129,7 +139,7 @@ class ServedProject:
     python: Path = field(init=False)
     runner: ProjectRunner = field(init=False)
     port: int = field(init=False)
-    redis_port: int = field(init=False)
+    redis_port: int = field(init=False, default=0)  # kept across a Redis restart
     log: Path = field(init=False)
     product_id: str = field(init=False)
     server: subprocess.Popen | None = field(init=False, default=None)
@@ -168,7 +178,7 @@ class ServedProject:
         return self
 
     def start_redis(self) -> None:
-        self.redis_port = getattr(self, "redis_port", None) or free_port()
+        self.redis_port = self.redis_port or free_port()
         self.redis = subprocess.Popen(
             [
                 self.redis_binary,
@@ -242,6 +252,21 @@ class ServedProject:
         answer = self.request("POST", "/api/v1/auth/token/", json_body={"email": email, "password": password})
         assert answer.status == 200, answer.body
         return answer.json()["access"]
+
+    def load_targets(self, token: str) -> dict[str, LoadTarget]:
+        """The endpoints the benchmark measures and the reliability suite loads, as the proxy forwards them."""
+        auth = {**PROXY_HEADERS, "Authorization": f"Bearer {token}"}
+        order_id = self.request("GET", "/api/v1/orders/", token=token).json()["results"][0]["id"]
+        create = json.dumps({"items": [{"product_id": self.product_id, "quantity": 1}]})
+        return {
+            "healthz": LoadTarget("GET", "/healthz", PROXY_HEADERS),
+            "users_me": LoadTarget("GET", "/api/v1/users/me/", auth),
+            "order_list": LoadTarget("GET", "/api/v1/orders/", auth),
+            "order_detail": LoadTarget("GET", f"/api/v1/orders/{order_id}/", auth),
+            "order_create": LoadTarget(
+                "POST", "/api/v1/orders/", {**auth, "Content-Type": "application/json"}, create
+            ),
+        }
 
     def worker_pids(self) -> list[int]:
         """gunicorn's worker processes (children of the master)."""
