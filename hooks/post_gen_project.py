@@ -35,6 +35,8 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
         "apps/core/tests/test_openapi.py",
         "apps/core/tests/test_permissions.py",
         "apps/core/tests/test_startdomain_api.py",
+        "apps/core/tests/test_throttling.py",
+        "apps/core/throttling.py",
         "apps/users/serializers.py",
         "apps/users/tests/test_api.py",
         "apps/users/urls.py",

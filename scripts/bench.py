@@ -2,7 +2,9 @@
 
 1. Time from bake to a green generated suite: bake, fresh venv + pip install, pytest.
 2. A served project (tests/served.py: gunicorn, production settings, PostgreSQL,
-   Redis) under wrk load (tests/load.py), one endpoint at a time.
+   Redis) under wrk load (tests/load.py), one endpoint at a time, with the CPU time
+   each request costs in gunicorn, PostgreSQL and Redis (from /proc): the figure
+   that bounds throughput, and with it latency at a fixed concurrency.
 3. Database queries per request at 10 and at 1,000 orders, counted in-process.
 4. Cursor pagination: the first page against a page 10,000 rows deep.
 5. Resident memory of each gunicorn worker after the load.
@@ -50,6 +52,7 @@ QUERY_ROWS = (10, 1000)
 DEEP_ROWS = 10_000
 SEEDED_ORDERS = DEEP_ROWS + 25
 HOP_PAGE_SIZE = 100
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 MSG_NO_DATABASE = 'TEST_DATABASE_URL is not set: run `eval "$(bash scripts/services.sh)"` first, or use `make bench`'
 MSG_NO_WRK = "wrk is not installed: apt-get install -y wrk"
@@ -193,9 +196,44 @@ def vm_rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far; ones that exited count nothing."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / CLOCK_TICKS
+
+
+def service_pids(served: ServedProject) -> dict[str, list[int]]:
+    """The processes that serve a request: gunicorn's workers, PostgreSQL (every process) and Redis."""
+    postgres = [
+        int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit() and _comm(entry) == "postgres"
+    ]
+    return {"app": served.worker_pids(), "db": postgres, "redis": [served.redis.pid] if served.redis else []}
+
+
+def _comm(proc: Path) -> str:
+    try:
+        return (proc / "comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def bench_served(workdir: Path, postgres_url: str, duration: float) -> dict[str, Any]:
     served = ServedProject(
-        workdir, answers=PRESETS["full"], orders_per_user=SEEDED_ORDERS, workers=2, postgres_url=postgres_url
+        workdir,
+        answers=PRESETS["full"],
+        orders_per_user=SEEDED_ORDERS,
+        workers=2,
+        postgres_url=postgres_url,
+        # Over 20,000 requests in a minute would recycle each worker about once, at a moment
+        # that differs between runs and lands on whichever endpoint is being measured. The
+        # cost of a recycle is measured on its own (docs/departures.md, gunicorn recycling).
+        extra_env={"GUNICORN_MAX_REQUESTS": "0"},
     )
     log(f"serving a baked project: migrate, collectstatic, seed {SEEDED_ORDERS:,} orders for each of two users")
     with served:
@@ -205,15 +243,30 @@ def bench_served(workdir: Path, postgres_url: str, duration: float) -> dict[str,
         auth = {**PROXY_HEADERS, "Authorization": f"Bearer {token}"}
         load: dict[str, Any] = {}
         for name, target in served.load_targets(token).items():
-            method, path, headers, body = target.method, target.path, target.headers, target.body
+            method, path, headers = target.method, target.path, target.headers
             # One request first: a wrong path or a broken endpoint shows its status and body.
-            probe = served.request(method, path, headers=headers, body=body)
+            probe = served.request(method, path, headers=headers, body=target.body)
             log(f"load {name}: {method} {path} (probe {probe.status}) for {duration:g} s at {CONNECTIONS} connections")
-            result = run_load(served.port, path, method=method, headers=headers, body=body, duration=duration)
-            load[name] = {**load_entry(result), "method": method, "path": path, "probe_status": probe.status}
+            pids = service_pids(served)
+            before = {group: cpu_seconds(members) for group, members in pids.items()}
+            result = run_load(
+                served.port, path, method=method, headers=headers, bodies=target.bodies, duration=duration
+            )
+            cpu_ms = {
+                group: round((cpu_seconds(members) - before[group]) / max(result.requests, 1) * 1000, 2)
+                for group, members in pids.items()
+            }
+            load[name] = {
+                **load_entry(result),
+                "method": method,
+                "path": path,
+                "probe_status": probe.status,
+                "cpu_ms_per_request": cpu_ms,
+            }
             if probe.status >= 400:
                 load[name]["probe_body"] = probe.body[:500].decode(errors="replace")
             log(f"  {result.rps:.0f} req/s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, errors {result.errors}")
+            log(f"  CPU per request (ms): {cpu_ms}")
         workers = {str(pid): vm_rss_mb(pid) for pid in served.worker_pids()}
         log(f"worker memory after load: {workers}")
 
@@ -265,6 +318,12 @@ def evaluate(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]
             (f"{name} p99", f"{entry['p99_ms']} ms", f"< {P99_TARGET_MS:g} ms", entry["p99_ms"] < P99_TARGET_MS)
         )
         rows.append((f"{name} errors", f"{entry['errors']} of {entry['requests']}", "0", entry["errors"] == 0))
+        cpu = entry["cpu_ms_per_request"]
+        rows.append((f"{name} CPU/request", f"{cpu['app']} + {cpu['db']} + {cpu['redis']} ms", "", None))
+        # With every core busy, throughput cannot pass cores / CPU per request, and by Little's
+        # law the mean latency at a fixed number of connections cannot fall below connections / that.
+        floor = CONNECTIONS * sum(cpu.values()) / (os.cpu_count() or 1)
+        rows.append((f"{name} mean latency floor", f"{floor:.1f} ms", "", None))
     few, many = (served["queries"][str(rows_)] for rows_ in QUERY_ROWS)
     for name in few:
         same = few[name]["queries"] == many[name]["queries"]

@@ -13,7 +13,7 @@ import math
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,8 +26,17 @@ MSG_NO_RESULT = "wrk printed no result line; exit {code}\n--- stdout ---\n{stdou
 LUA_SCRIPT = """
 local spec = {spec}
 wrk.method = spec.method
-wrk.body = spec.body
+wrk.body = spec.bodies[1]
 wrk.headers = spec.headers
+
+-- Several bodies: each request sends the next one, round robin.
+if #spec.bodies > 1 then
+  local sent = 0
+  function request()
+    sent = sent + 1
+    return wrk.format(nil, nil, nil, spec.bodies[sent % #spec.bodies + 1])
+  end
+end
 
 local threads = {{}}
 function setup(thread)
@@ -88,10 +97,10 @@ def lua_string(value: str) -> str:
     return '"' + "".join(f"\\{byte}" for byte in value.encode()) + '"'
 
 
-def lua_script(method: str, headers: Mapping[str, str], body: str | None) -> str:
+def lua_script(method: str, headers: Mapping[str, str], bodies: Sequence[str]) -> str:
     header_table = ", ".join(f"[{lua_string(name)}] = {lua_string(value)}" for name, value in headers.items())
-    spec = f"{{method = {lua_string(method)}, body = {lua_string(body) if body is not None else 'nil'}, "
-    spec += f"headers = {{{header_table}}}}}"
+    body_table = ", ".join(lua_string(body) for body in bodies)
+    spec = f"{{method = {lua_string(method)}, bodies = {{{body_table}}}, headers = {{{header_table}}}}}"
     return LUA_SCRIPT.format(spec=spec, marker=RESULT_MARKER)
 
 
@@ -108,12 +117,15 @@ def run_load(
     *,
     method: str = "GET",
     headers: Mapping[str, str] | None = None,
-    body: str | None = None,
+    bodies: Sequence[str] = (),
     connections: int = 16,
     duration: float = 10.0,
     threads: int = 2,
 ) -> LoadResult:
-    """Load ``http://127.0.0.1:{port}{path}`` for ``duration`` seconds from ``connections`` connections."""
+    """Load ``http://127.0.0.1:{port}{path}`` for ``duration`` seconds from ``connections`` connections.
+
+    ``bodies``: none, one, or several sent in turn (to spread writes over many rows).
+    """
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError(MSG_NO_WRK)
@@ -122,7 +134,7 @@ def run_load(
     seconds = max(1, math.ceil(duration))
     with tempfile.TemporaryDirectory(prefix="load-") as scratch:
         script = Path(scratch) / "load.lua"
-        script.write_text(lua_script(method, dict(headers or {}), body))
+        script.write_text(lua_script(method, dict(headers or {}), bodies))
         completed = subprocess.run(
             [
                 wrk,

@@ -105,18 +105,22 @@ with transaction.atomic():
                 OrderItem(order=order, product=products[i % 20], quantity=2, unit_price=Decimal("9.99"))
                 for i, order in enumerate(batch)
             )
-print(Product.objects.order_by("sku").values_list("id", flat=True).first())
+print(*Product.objects.order_by("sku").values_list("id", flat=True))
 """
 
 
 @dataclass(frozen=True)
 class LoadTarget:
-    """One endpoint under load: what wrk sends, headers included."""
+    """One endpoint under load: what wrk sends, headers included; several bodies go in turn."""
 
     method: str
     path: str
     headers: Mapping[str, str]
-    body: str | None = None
+    bodies: tuple[str, ...] = ()
+
+    @property
+    def body(self) -> str | None:
+        return self.bodies[0] if self.bodies else None
 
 
 @dataclass
@@ -141,7 +145,7 @@ class ServedProject:
     port: int = field(init=False)
     redis_port: int = field(init=False, default=0)  # kept across a Redis restart
     log: Path = field(init=False)
-    product_id: str = field(init=False)
+    product_ids: list[str] = field(init=False)  # the seeded catalogue, by SKU
     server: subprocess.Popen | None = field(init=False, default=None)
     redis: subprocess.Popen | None = field(init=False, default=None)
     _cleanups: list = field(init=False, default_factory=list)
@@ -170,9 +174,9 @@ class ServedProject:
         self.runner.manage("migrate", "--noinput", timeout=300)
         self.runner.manage("collectstatic", "--noinput", timeout=300)
         seed = SEED.format(password=PASSWORD, emails=[USER_EMAIL, OTHER_EMAIL])
-        self.product_id = self.runner.manage(
+        self.product_ids = self.runner.manage(
             "shell", "--no-imports", "-c", f"import sys; sys.argv = ['seed', '{self.orders_per_user}']\n{seed}"
-        ).stdout.strip()
+        ).stdout.split()
         self.port = free_port()
         self.start_server()
         return self
@@ -257,16 +261,23 @@ class ServedProject:
         """The endpoints the benchmark measures and the reliability suite loads, as the proxy forwards them."""
         auth = {**PROXY_HEADERS, "Authorization": f"Bearer {token}"}
         order_id = self.request("GET", "/api/v1/orders/", token=token).json()["results"][0]["id"]
-        create = json.dumps({"items": [{"product_id": self.product_id, "quantity": 1}]})
+        # Orders spread over the whole catalogue, as a shop's do. Creates for one product
+        # queue on its row lock by design (no two orders take the same last unit), so
+        # a single product would measure that queue rather than the endpoint.
+        creates = tuple(json.dumps({"items": [{"product_id": pk, "quantity": 1}]}) for pk in self.product_ids)
         return {
             "healthz": LoadTarget("GET", "/healthz", PROXY_HEADERS),
             "users_me": LoadTarget("GET", "/api/v1/users/me/", auth),
             "order_list": LoadTarget("GET", "/api/v1/orders/", auth),
             "order_detail": LoadTarget("GET", f"/api/v1/orders/{order_id}/", auth),
             "order_create": LoadTarget(
-                "POST", "/api/v1/orders/", {**auth, "Content-Type": "application/json"}, create
+                "POST", "/api/v1/orders/", {**auth, "Content-Type": "application/json"}, creates
             ),
         }
+
+    @property
+    def product_id(self) -> str:
+        return self.product_ids[0]
 
     def worker_pids(self) -> list[int]:
         """gunicorn's worker processes (children of the master)."""

@@ -35,7 +35,7 @@ def test_load_gets_no_server_error(
         target.path,
         method=target.method,
         headers=target.headers,
-        body=target.body,
+        bodies=target.bodies,
         connections=CONNECTIONS,
         duration=SECONDS,
     )

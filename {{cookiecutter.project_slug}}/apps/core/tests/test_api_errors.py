@@ -13,7 +13,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from apps.core.exceptions import (
@@ -23,6 +22,7 @@ from apps.core.exceptions import (
     flatten_errors,
     server_error,
 )
+from apps.core.throttling import AnonRateThrottle
 
 SERVICE_REFUSAL = "Bookings cannot start on a Sunday."
 DATABASE_DOWN = 'connection to server at "10.9.8.7", port 5432 failed: Connection refused'
