@@ -32,10 +32,13 @@ class CounterRateThrottle(throttling.SimpleRateThrottle):
         self.now = self.timer()
         window = int(self.now // self.duration)
         self.window_ends_at = (window + 1) * self.duration
-        return self.count(f"{key}:{window}") <= self.num_requests
+        count = self.count(f"{key}:{window}")
+        # None: the cache is down (its errors are ignored, see settings). Like DRF's own
+        # throttles, fail open: refusing every request would turn a Redis outage into an API outage.
+        return count is None or count <= self.num_requests
 
-    def count(self, key: str) -> int:
-        """Add this request to the window's counter and return the new total."""
+    def count(self, key: str) -> int | None:
+        """Add this request to the window's counter: the new total, or None if the cache is unavailable."""
         try:
             return self.cache.incr(key)
         except ValueError:  # the window's first request

@@ -15,6 +15,16 @@ class ThreePerMinute(AnonRateThrottle):
     rate = "3/minute"
 
 
+class CacheDown:
+    """What django-redis answers with IGNORE_EXCEPTIONS while Redis is unreachable."""
+
+    def incr(self, key: str) -> None:
+        return None
+
+    def add(self, key: str, value: int, timeout: int) -> None:
+        return None
+
+
 class LoginView(APIView):
     throttle_scope = "auth"
 
@@ -90,6 +100,14 @@ def test_a_lost_race_for_the_first_request_still_counts(monkeypatch: pytest.Monk
 
     assert throttle.count(key) == 2
     assert cache.get(key) == 2
+
+
+def test_requests_pass_while_the_cache_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    request = anonymous_request()
+    throttle = frozen(ThreePerMinute, WINDOW_START)
+    monkeypatch.setattr(throttle, "cache", CacheDown())
+
+    assert [throttle.allow_request(request, PlainView()) for _ in range(5)] == [True] * 5
 
 
 def test_user_throttle_counts_users_not_addresses(db: None) -> None:
