@@ -185,6 +185,15 @@ def test_make_test_meets_the_coverage_floor(default_project: Path, project_pytho
     assert "Required test coverage of 90" in result.stdout
 
 
+def test_make_lint_runs_every_linter_and_passes(default_project: Path, project_python: Path) -> None:
+    result = run(["make", "lint", f"PYTHON={project_python}"], cwd=default_project)
+
+    assert "All checks passed!" in result.stdout  # ruff check
+    assert "already formatted" in result.stdout  # ruff format --check
+    assert "Success: no issues found" in result.stdout  # mypy
+    assert "0 broken" in result.stdout  # lint-imports
+
+
 @pytest.mark.parametrize(
     "missing",
     [

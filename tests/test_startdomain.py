@@ -64,13 +64,14 @@ def test_the_new_app_is_registered_and_reported(with_domain: tuple[Path, str]) -
         assert "invoices" not in (project / "config" / "urls.py").read_text()
 
 
-def test_the_project_stays_lint_and_type_clean(with_domain: tuple[Path, str], project_python: Path) -> None:
+def test_the_project_stays_lint_type_and_contract_clean(with_domain: tuple[Path, str], project_python: Path) -> None:
     project, _ = with_domain
     python = str(project_python)
 
     run([python, "-m", "ruff", "check", "--no-cache", "."], cwd=project)
     run([python, "-m", "ruff", "format", "--check", "--no-cache", "."], cwd=project)
     run([python, "-m", "mypy", "--cache-dir", "/dev/null", "."], cwd=project)
+    run([str(project_python.parent / "lint-imports"), "--no-cache"], cwd=project)
 
 
 def test_django_checks_and_migrations_stay_clean(with_domain: tuple[Path, str], project_python: Path) -> None:

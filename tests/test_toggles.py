@@ -12,7 +12,8 @@ instead of all 96 combinations.
 Where the checks run, and why:
 
 - here, on every combination (a few seconds each): no unrendered Jinja, `ruff
-  check` and `ruff format --check`, `manage.py check --fail-level WARNING`,
+  check` and `ruff format --check`, the import contracts (`lint-imports`),
+  `manage.py check --fail-level WARNING`,
   `makemigrations --check`, `check --deploy --fail-level WARNING` with
   production settings, the files of each TOGGLED_PATHS row present exactly when
   its conditions hold, and no mention of a feature that is off;
@@ -176,6 +177,12 @@ def test_no_unrendered_jinja(baked: Bake) -> None:
 def test_ruff_is_clean(baked: Bake, project_python: Path) -> None:
     ruff = f"{shlex.quote(str(project_python))} -m ruff"
     run(["bash", "-e", "-c", f"{ruff} check --no-cache .; {ruff} format --check --no-cache ."], cwd=baked.path)
+
+
+def test_import_contracts_hold(baked: Bake, project_python: Path) -> None:
+    result = run([str(project_python.parent / "lint-imports"), "--no-cache"], cwd=baked.path)
+
+    assert "0 broken" in result.stdout
 
 
 def test_django_checks_and_migrations(baked: Bake, project_python: Path) -> None:
