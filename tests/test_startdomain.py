@@ -13,6 +13,9 @@ from tests.helpers import PRODUCTION_ENV, run
 
 COMMAND = Path("apps/core/management/commands/startdomain.py")
 
+# Near the longest names the scaffold's lines allow (119 characters): a 29-character entity.
+LONG_APP = "customer_notification_settings"
+
 BAKES = {
     "default": {"project_slug": "domains_default"},
     "no-drf-no-example": {"project_slug": "domains_plain", "use_drf": "no", "include_example_app": "no"},
@@ -44,6 +47,7 @@ def with_domain(request, cookies_session, project_python: Path) -> tuple[Path, s
     project = Path(result.project_path)
 
     created = run([str(project_python), "manage.py", "startdomain", "invoices"], cwd=project)
+    run([str(project_python), "manage.py", "startdomain", LONG_APP], cwd=project)
 
     return project, created.stdout
 
@@ -52,7 +56,8 @@ def test_the_new_app_is_registered_and_reported(with_domain: tuple[Path, str]) -
     project, output = with_domain
     has_api = (project / "config" / "api_v1.py").exists()
 
-    assert '    "apps.invoices",\n]' in (project / "config" / "settings" / "base.py").read_text()
+    local_apps = f'    "apps.invoices",\n    "apps.{LONG_APP}",\n]'
+    assert local_apps in (project / "config" / "settings" / "base.py").read_text()
     assert (project / "apps" / "invoices" / "views.py").exists() is has_api
     assert (project / "apps" / "invoices" / "urls.py").exists() is has_api
     assert (project / "apps" / "invoices" / "serializers.py").exists() is has_api
@@ -87,7 +92,10 @@ def test_django_checks_and_migrations_stay_clean(with_domain: tuple[Path, str], 
 def test_the_new_apps_own_tests_pass(with_domain: tuple[Path, str], project_python: Path) -> None:
     project, _ = with_domain
 
-    result = run([str(project_python), "-m", "pytest", "-q", "-p", "no:randomly", "apps/invoices"], cwd=project)
+    result = run(
+        [str(project_python), "-m", "pytest", "-q", "-p", "no:randomly", "apps/invoices", f"apps/{LONG_APP}"],
+        cwd=project,
+    )
 
     assert re.search(r"\d+ passed", result.stdout)
     assert "failed" not in result.stdout

@@ -76,7 +76,10 @@ def startdomain(*args: str) -> str:
         ("django", sd.MSG_SHADOWS_INSTALLED.format(name="django")),
         ("pytest", sd.MSG_SHADOWS_INSTALLED.format(name="pytest")),
         ("names", sd.MSG_MODEL_CLASHES.format(model="Name")),
-        ("customer_subscriptions", sd.MSG_TOO_LONG.format(model="CustomerSubscription", limit=sd.LINE_LENGTH)),
+        (
+            "customer_notification_preference_overrides",
+            sd.MSG_TOO_LONG.format(model="CustomerNotificationPreferenceOverride", limit=sd.LINE_LENGTH),
+        ),
     ],
 )
 def test_bad_names_are_refused_with_one_line_and_change_nothing(project: Path, name: str, message: str) -> None:
@@ -137,7 +140,7 @@ def test_model_option_names_the_model_and_its_functions(project: Path) -> None:
     app = project / "apps" / "people"
     services = (app / "services.py").read_text()
     assert "class Person(UUIDModel" in (app / "models.py").read_text()
-    assert "def person_update(*, person: Person, name: str | None = None) -> Person:" in services
+    assert "def person_update(\n    *,\n    person: Person,\n    name: str | None = None,\n) -> Person:" in services
     assert "class PeopleConfig(AppConfig):" in (app / "apps.py").read_text()
 
 
@@ -219,6 +222,18 @@ def test_first_party_imports_stay_sorted_whatever_the_app_is_called() -> None:
 
     assert sd.sort_first_party_imports(source) == (
         "import uuid\n\nfrom apps.users.models import User\nfrom apps.zebras.models import Zebra\n\nX = 1\n"
+    )
+
+
+def test_a_parenthesised_import_moves_as_one_statement() -> None:
+    source = (
+        "from apps.zebras.services import (\n    zebra_create,\n    zebra_delete,\n)\n"
+        "from apps.users.models import User\n\nX = 1\n"
+    )
+
+    assert sd.sort_first_party_imports(source) == (
+        "from apps.users.models import User\n"
+        "from apps.zebras.services import (\n    zebra_create,\n    zebra_delete,\n)\n\nX = 1\n"
     )
 
 

@@ -33,7 +33,7 @@ def test_creates_the_api_and_registers_its_urls(project: Path) -> None:
     assert "class LineItemViewSet(viewsets.GenericViewSet):" in views
     assert "line_item_get(owner=self.owner, line_item_id=pk)" in views
     urls = (project / "apps" / "line_items" / "urls.py").read_text()
-    assert 'router.register("line-items", LineItemViewSet, basename="line_items")' in urls
+    assert 'router.register(\n    "line-items",\n    LineItemViewSet,\n    basename="line_items",\n)' in urls
     assert "Registered its API at line-items/ in config/api_v1.py." in out.getvalue()
 
 

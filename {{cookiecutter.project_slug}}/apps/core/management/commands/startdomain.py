@@ -95,17 +95,30 @@ def context_for(app: str, model: str) -> dict[str, str]:
 
 
 def sort_first_party_imports(source: str) -> str:
-    """Keep each run of ``from apps.… import …`` lines in isort order, wherever the app name falls."""
+    """Keep each run of ``from apps.… import …`` statements in isort order, wherever the app name falls.
+
+    A statement is one line, or a parenthesised import with one name per line up to its ``)``.
+    """
     lines = source.splitlines(keepends=True)
     result: list[str] = []
-    run: list[str] = []
-    for line in [*lines, ""]:
+    run: list[list[str]] = []
+    index = 0
+    while index <= len(lines):
+        line = lines[index] if index < len(lines) else ""
         if line.startswith("from apps."):
-            run.append(line)
+            statement = [line]
+            if line.rstrip().endswith("("):
+                while statement[-1].rstrip() != ")" and index + 1 < len(lines):
+                    index += 1
+                    statement.append(lines[index])
+            run.append(statement)
+            index += 1
             continue
-        result.extend(sorted(run, key=lambda imported: imported.split()[1]))
+        for statement in sorted(run, key=lambda imported: imported[0].split()[1]):
+            result.extend(statement)
         run = []
         result.append(line)
+        index += 1
     return "".join(result)
 
 
