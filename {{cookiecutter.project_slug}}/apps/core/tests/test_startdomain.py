@@ -144,6 +144,15 @@ def test_model_option_names_the_model_and_its_functions(project: Path) -> None:
     assert "class PeopleConfig(AppConfig):" in (app / "apps.py").read_text()
 
 
+def make_the_final_move_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Moving the new app into place, the command's last step, fails as a full disk would."""
+
+    def fail(self: Path, target: Path) -> Path:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Path, "rename", fail)
+
+
 def test_a_second_run_is_refused_and_changes_nothing(project: Path) -> None:
     startdomain("widgets")
     before = snapshot(project)
@@ -181,10 +190,7 @@ def test_settings_without_a_local_apps_list_are_refused(project: Path) -> None:
 def test_a_failure_after_editing_settings_undoes_everything(project: Path, monkeypatch) -> None:
     before = snapshot(project)
 
-    def fail(self: Path, target: Path) -> Path:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(Path, "rename", fail)
+    make_the_final_move_fail(monkeypatch)
     with pytest.raises(OSError, match="disk full"):
         startdomain("widgets")
 

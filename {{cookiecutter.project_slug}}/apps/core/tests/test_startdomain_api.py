@@ -7,7 +7,13 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.core.management.commands import startdomain as sd
-from apps.core.tests.test_startdomain import APP_FILES, created_files, make_project, snapshot
+from apps.core.tests.test_startdomain import (
+    APP_FILES,
+    created_files,
+    make_project,
+    make_the_final_move_fail,
+    snapshot,
+)
 
 API_FILES = ["serializers.py", "tests/test_api.py", "urls.py", "views.py"]
 
@@ -51,10 +57,7 @@ def test_url_file_without_a_urlpatterns_list_is_refused(project: Path) -> None:
 def test_a_failure_after_the_edits_undoes_both(project: Path, monkeypatch) -> None:
     before = snapshot(project)
 
-    def fail(self: Path, target: Path) -> Path:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(Path, "rename", fail)
+    make_the_final_move_fail(monkeypatch)
     with pytest.raises(OSError, match="disk full"):
         call_command("startdomain", "widgets")
 

@@ -99,26 +99,28 @@ def sort_first_party_imports(source: str) -> str:
 
     A statement is one line, or a parenthesised import with one name per line up to its ``)``.
     """
-    lines = source.splitlines(keepends=True)
     result: list[str] = []
     run: list[list[str]] = []
-    index = 0
-    while index <= len(lines):
-        line = lines[index] if index < len(lines) else ""
-        if line.startswith("from apps."):
-            statement = [line]
-            if line.rstrip().endswith("("):
-                while statement[-1].rstrip() != ")" and index + 1 < len(lines):
-                    index += 1
-                    statement.append(lines[index])
-            run.append(statement)
-            index += 1
-            continue
+
+    def flush() -> None:
         for statement in sorted(run, key=lambda imported: imported[0].split()[1]):
             result.extend(statement)
-        run = []
-        result.append(line)
-        index += 1
+        run.clear()
+
+    lines = iter(source.splitlines(keepends=True))
+    for line in lines:
+        if not line.startswith("from apps."):
+            flush()
+            result.append(line)
+            continue
+        statement = [line]
+        if line.rstrip().endswith("("):
+            for continuation in lines:
+                statement.append(continuation)
+                if continuation.rstrip() == ")":
+                    break
+        run.append(statement)
+    flush()
     return "".join(result)
 
 
