@@ -79,6 +79,11 @@ def run(
     return result
 
 
+def lint_imports(project: Path, python: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """The generated project's import contracts (`lint-imports` from ``python``'s virtualenv), uncached."""
+    return run([str(python.parent / "lint-imports"), "--no-cache"], cwd=project, check=check)
+
+
 def rendered_text_files(root: Path) -> list[Path]:
     """Files cookiecutter rendered (Django HTML templates are copied raw on purpose)."""
     files = []

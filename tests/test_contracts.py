@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run
+from tests.helpers import lint_imports
 
 LAYERS = "Inside each app, imports point down the layers"
 HTTP_FREE = "Services, selectors, tasks and models know nothing of HTTP"
@@ -32,8 +32,8 @@ VIOLATIONS = [
 ]
 
 
-def lint_imports(project: Path, python: Path) -> tuple[int, str]:
-    result = run([str(python.parent / "lint-imports"), "--no-cache"], cwd=project, check=False)
+def contracts_checked(project: Path, python: Path) -> tuple[int, str]:
+    result = lint_imports(project, python, check=False)
     return result.returncode, result.stdout + result.stderr
 
 
@@ -48,7 +48,7 @@ def test_a_forbidden_import_breaks_its_contract(
     target.write_text(f"{target.read_text()}{statement}  # noqa\n")
 
     # When the contracts are checked
-    code, output = lint_imports(project, project_python)
+    code, output = contracts_checked(project, project_python)
 
     # Then that contract, and only that one, is broken, and the import is named
     assert code != 0, output
@@ -69,7 +69,7 @@ def test_tests_may_import_anything(cookies_session, project_python: Path) -> Non
     )
 
     # When the contracts are checked
-    code, output = lint_imports(project, project_python)
+    code, output = contracts_checked(project, project_python)
 
     # Then all hold
     assert code == 0, output

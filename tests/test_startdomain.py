@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import PRODUCTION_ENV, run
+from tests.helpers import PRODUCTION_ENV, lint_imports, run
 
 COMMAND = Path("apps/core/management/commands/startdomain.py")
 
@@ -76,7 +76,7 @@ def test_the_project_stays_lint_type_and_contract_clean(with_domain: tuple[Path,
     run([python, "-m", "ruff", "check", "--no-cache", "."], cwd=project)
     run([python, "-m", "ruff", "format", "--check", "--no-cache", "."], cwd=project)
     run([python, "-m", "mypy", "--cache-dir", "/dev/null", "."], cwd=project)
-    run([str(project_python.parent / "lint-imports"), "--no-cache"], cwd=project)
+    lint_imports(project, project_python)
 
 
 def test_django_checks_and_migrations_stay_clean(with_domain: tuple[Path, str], project_python: Path) -> None:

@@ -42,6 +42,7 @@ from tests.helpers import (
     TEMPLATE_DIR,
     TOGGLE_WORDS,
     answers_for,
+    lint_imports,
     post_gen,
     present_paths,
     row_enabled,
@@ -180,7 +181,7 @@ def test_ruff_is_clean(baked: Bake, project_python: Path) -> None:
 
 
 def test_import_contracts_hold(baked: Bake, project_python: Path) -> None:
-    result = run([str(project_python.parent / "lint-imports"), "--no-cache"], cwd=baked.path)
+    result = lint_imports(baked.path, project_python)
 
     assert "0 broken" in result.stdout
 
