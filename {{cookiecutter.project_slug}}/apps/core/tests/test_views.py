@@ -1,5 +1,7 @@
 from django.test import Client
 
+ICO_MAGIC = b"\x00\x00\x01\x00"
+
 
 def test_healthz_answers_without_touching_the_database(db: None, client: Client, django_assert_num_queries) -> None:
     with django_assert_num_queries(0):
@@ -8,6 +10,14 @@ def test_healthz_answers_without_touching_the_database(db: None, client: Client,
     assert response.status_code == 200
     assert response.content == b"ok"
     assert "no-cache" in response["Cache-Control"]
+
+
+def test_the_icon_browsers_ask_for_unprompted_is_served_from_the_site_root(client: Client) -> None:
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] in {"image/x-icon", "image/vnd.microsoft.icon"}
+    assert b"".join(response.streaming_content).startswith(ICO_MAGIC)
 
 
 def test_healthz_refuses_writes(client: Client) -> None:
