@@ -214,7 +214,7 @@ class ServedProject:
             return False
 
     def start_server(self) -> None:
-        gunicorn = [str(self.python), "-m", "gunicorn", "config.wsgi:application", "-c", "config/gunicorn.conf.py"]
+        gunicorn = [str(self.python), "-m", "gunicorn", "config.wsgi:application", "-c", "config/gunicorn_conf.py"]
         self.server = self.runner.popen([*gunicorn, "-b", f"127.0.0.1:{self.port}", "-w", str(self.workers)], self.log)
         wait_until(self._answers, 60, "gunicorn to answer /healthz")
 

@@ -309,7 +309,7 @@ def test_production_settings_migrate_and_serve_on_postgres(
     assert "Score: 8/8" in scored, scored
 
     port = free_port()
-    gunicorn = [str(project_python), "-m", "gunicorn", "config.wsgi:application", "-c", "config/gunicorn.conf.py"]
+    gunicorn = [str(project_python), "-m", "gunicorn", "config.wsgi:application", "-c", "config/gunicorn_conf.py"]
     server = serve([*gunicorn, "-b", f"127.0.0.1:{port}", "-w", "2"], default_project, env)
     https = {"X-Forwarded-Proto": "https", "Host": "example.com"}
     base = f"http://127.0.0.1:{port}"

@@ -17,7 +17,7 @@ def test_the_icon_browsers_ask_for_unprompted_is_served_from_the_site_root(clien
 
     assert response.status_code == 200
     assert response["Content-Type"] in {"image/x-icon", "image/vnd.microsoft.icon"}
-    assert b"".join(response.streaming_content).startswith(ICO_MAGIC)
+    assert response.getvalue().startswith(ICO_MAGIC)
 
 
 def test_healthz_refuses_writes(client: Client) -> None:

@@ -1,4 +1,4 @@
-"""gunicorn settings: `gunicorn config.wsgi:application -c config/gunicorn.conf.py`.
+"""gunicorn settings: `gunicorn config.wsgi:application -c config/gunicorn_conf.py`.
 
 Every value can be overridden with GUNICORN_* variables (gunicorn reads
 GUNICORN_CMD_ARGS too). Sized for a container with a known CPU quota.
