@@ -56,7 +56,7 @@ BAKES = {
     "hostile-text": {
         "project_name": 'O\'Brien "Quotes" \\ Co',
         "project_slug": "obrien",
-        "description": "Says \"hi\" \\n and 'bye'; <b>&amp;</b> # not a comment",
+        "description": "Says \"hi\" \\n and 'bye'; <b>&amp;</b> # not a comment 🚀",
         "author_name": 'Zoë "Z" O\'Neil',
     },
 }
@@ -117,6 +117,9 @@ def test_compose_file_is_consistent(baked: Path, request) -> None:
     assert required == set(PRODUCTION_ENV) - {"DJANGO_SETTINGS_MODULE"} - (set() if celery else {"CELERY_BROKER_URL"})
     assert production["web"]["command"][:2] == ["gunicorn", "config.wsgi:application"]
     assert production["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    if celery:
+        # The same settings, without the connection pool Celery would rebuild for every task.
+        assert production["worker"]["environment"] == {**production["web"]["environment"], "DJANGO_DB_POOL": "false"}
 
 
 def test_django_checks_and_migrations(baked: Path, project_python: Path) -> None:
@@ -347,14 +350,27 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def test_example_app_is_removed_in_one_step(cookies_session, project_python: Path) -> None:
-    result = cookies_session.bake(extra_context={"project_slug": "no_more_orders"})
+    description = "Takes purchase orders from our suppliers."
+    result = cookies_session.bake(extra_context={"project_slug": "no_more_orders", "description": description})
     project = Path(result.project_path)
     python = str(project_python)
     run([python, "manage.py", "migrate", "--noinput"], cwd=project)
+    readme_before = (project / "README.md").read_text()
 
     run(["make", "remove-example-app", f"PYTHON={python}"], cwd=project)
 
     assert not (project / "apps" / "orders").exists()
+    # Only the marked section goes: the description mentions orders and stays.
+    readme = (project / "README.md").read_text()
+    section = re.search(r"<!-- example-app.*?<!-- /example-app -->\n\n", readme_before, re.DOTALL)
+    assert section
+    assert readme == readme_before.replace(section.group(0), "")
+    assert description in readme
+    assert "example-app" not in readme
+    # The target deletes itself once its work is done.
+    makefile = (project / "Makefile").read_text()
+    assert "remove-example-app" not in makefile
+    assert "remove-example-app" not in run(["make", "help"], cwd=project).stdout
     mentions = [str(p.relative_to(project)) for p in project.rglob("*.py") if "apps.orders" in p.read_text()]
     assert mentions == []
     run([python, "manage.py", "check", "--fail-level", "WARNING"], cwd=project)

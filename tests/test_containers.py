@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.helpers import PRODUCTION_ENV, clean_env, required_tool, run
 from tests.live import free_port, kill_tree, wait_until
@@ -55,6 +56,65 @@ def test_production_compose_file_refuses_a_missing_variable(compose: str, projec
 
     assert result.returncode != 0
     assert f"set {missing}" in result.stderr
+
+
+def compose_config(compose: str, project: Path, filename: str) -> dict:
+    """The file as Compose resolves it: anchors merged, variables filled in."""
+    env = PRODUCTION_VARIABLES if filename == "compose.production.yml" else None
+    return yaml.safe_load(run([compose, "-f", filename, "config"], cwd=project, env=env).stdout)
+
+
+def probe_disabled(healthcheck: dict) -> bool:
+    # Compose v1 prints `disable: true` back as the engine's ["NONE"].
+    return healthcheck.get("disable") is True or healthcheck.get("test") == ["NONE"]
+
+
+@pytest.mark.parametrize("filename", ["compose.yml", "compose.production.yml"])
+def test_services_on_the_app_image_without_its_web_server_bring_their_own_probe(
+    compose: str, project: Path, filename: str
+) -> None:
+    """The image's HEALTHCHECK polls gunicorn's port: anything else on the image would never be healthy."""
+    services = compose_config(compose, project, filename)["services"]
+    on_image = {name for name, service in services.items() if "build" in service}
+    celery = set()
+    if (project / "config" / "celery.py").exists():
+        celery = {"worker", "beat"} | ({"flower"} if filename == "compose.yml" else set())
+
+    assert "healthcheck" not in services["web"]
+    assert celery <= on_image
+    for name in on_image - {"web"}:
+        healthcheck = services[name].get("healthcheck")
+        assert healthcheck, f"{name} inherits the web probe"
+        assert probe_disabled(healthcheck) or "8000" not in " ".join(healthcheck["test"]), name
+    if "worker" in services:
+        # The worker names itself celery@<hostname> unless its command says otherwise.
+        assert not {"-n", "--hostname"} & set(services["worker"]["command"])
+        # `$$` in the file: the container's shell expands it, not Compose.
+        assert re.search(r"--destination celery@\$\$?HOSTNAME\b", " ".join(services["worker"]["healthcheck"]["test"]))
+        assert probe_disabled(services["beat"]["healthcheck"])
+    if "flower" in services:
+        [port] = [arg.split("=", 1)[1] for arg in services["flower"]["command"] if arg.startswith("--port=")]
+        assert f"http://127.0.0.1:{port}/healthcheck" in " ".join(services["flower"]["healthcheck"]["test"])
+
+
+def test_a_slug_yaml_reads_as_null_stays_a_string(cookies_session) -> None:
+    result = cookies_session.bake(extra_context={"project_name": "Null"})
+    assert result.exit_code == 0, result.exception
+    project = Path(result.project_path)
+
+    development = yaml.safe_load((project / "compose.yml").read_text())["services"]
+    production = yaml.safe_load((project / "compose.production.yml").read_text())["services"]
+
+    assert project.name == "null"
+    assert development["db"]["environment"] == {
+        "POSTGRES_DB": "null",
+        "POSTGRES_USER": "null",
+        "POSTGRES_PASSWORD": "null",
+    }
+    for name, service in [*development.items(), *production.items()]:
+        for variable, value in service.get("environment", {}).items():
+            assert isinstance(value, str), f"{name}: {variable} is {value!r}"
+    assert production["web"]["image"] == "null:latest"
 
 
 # --- the Dockerfile's own commands, run natively ------------------------------------------
@@ -109,3 +169,12 @@ def test_image_command_serves_and_its_healthcheck_passes(project: Path, project_
         assert server.poll() is None
     finally:
         kill_tree(server)
+
+
+def test_the_image_user_can_write_its_uploads_and_not_its_code(project: Path) -> None:
+    instructions = dockerfile_instructions(project)
+    runs = " ".join(args for name, args in instructions if name == "RUN")
+
+    assert [args for name, args in instructions if name == "COPY" and "--chown" in args] == []
+    assert re.findall(r"chown (\S+) (\S+)", runs) == [("app:app", "/app/media")]
+    assert ("WORKDIR", "/app") in instructions

@@ -1,13 +1,15 @@
-"""The `pystr` filter: free text pasted into generated Python stays valid and ruff-formatted."""
+"""The `pystr` and `tomlstr` filters: free text pasted into generated Python and TOML stays valid."""
 
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from local_extensions import pystr
+from toml_literals import tomlstr
 
 HOSTILE = [
     "",
@@ -22,6 +24,7 @@ HOSTILE = [
     "Zoë, 東京, emoji 🎉",
     "{{ not jinja }} {% nor this %}",
     "\x00 nul and \x1b escape",
+    "AT&T <b>bold</b> \x7f delete",
 ]
 
 
@@ -42,3 +45,12 @@ def test_ruff_format_leaves_every_literal_alone(tmp_path: Path) -> None:
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_toml_string_reads_back_as_the_text(text: str) -> None:
+    assert tomllib.loads(f"value = {tomlstr(text)}")["value"] == text
+
+
+def test_toml_string_keeps_readable_characters_as_they_are() -> None:
+    assert tomlstr("It's AT&T's — Zoë 🎉") == "\"It's AT&T's — Zoë 🎉\""

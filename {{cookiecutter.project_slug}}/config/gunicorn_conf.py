@@ -1,16 +1,34 @@
 """gunicorn settings: `gunicorn config.wsgi:application -c config/gunicorn_conf.py`.
 
-Every value can be overridden with GUNICORN_* variables (gunicorn reads
-GUNICORN_CMD_ARGS too). Sized for a container with a known CPU quota.
+The values read from GUNICORN_* variables can be overridden there (gunicorn reads
+GUNICORN_CMD_ARGS too); the rest are fixed here on purpose.
 """
 
-import multiprocessing
+import math
 import os
+from pathlib import Path
+
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+
+
+def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX) -> int:
+    """The CPUs this process may run on, capped by the container's CPU quota (cgroup v2).
+
+    os.cpu_count() counts the host's: a container allowed one CPU on a 32-core node
+    would start 64 workers, each holding its own database connections.
+    """
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = cpu_max.read_text().split()
+        return max(1, min(cpus, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):  # no cgroup v2 here, or no quota set ("max")
+        return cpus
+
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Threads share a worker's memory; two processes per core plus threads handle
 # I/O-bound Django well without the memory of (2 * cores + 1) full processes.
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2))
+workers = int(os.environ.get("GUNICORN_WORKERS", usable_cpus() * 2))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Recycle workers now and then so a slow leak cannot grow without bound. Rarely:

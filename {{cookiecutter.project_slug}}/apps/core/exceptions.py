@@ -2,8 +2,10 @@
 
 ``{"type", "title", "status", "detail", "instance", "code"}`` plus ``errors``
 (one entry per field problem) for validation errors, served as
-``application/problem+json``. Services raise Django's ``ValidationError``; this
-is the one place that turns it, and everything else, into HTTP.
+``application/problem+json``. Services raise Django's ``ValidationError`` (bad
+input, or a state that refuses the change) and ``PermissionDenied`` (a caller
+who may not make it); this is the one place that turns them, and everything
+else, into HTTP.
 """
 
 import logging
@@ -16,6 +18,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from psycopg import errors as postgres_errors
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -100,6 +103,11 @@ def _as_drf_exception(exc: Exception) -> Exception:
     if isinstance(exc, SuspiciousOperation):
         # What Django itself answers 400 to (too many fields, a malformed upload).
         return BadRequest()
+    if isinstance(exc, OperationalError) and isinstance(exc.__cause__, postgres_errors.QueryCanceled):
+        # The statement timeout cancelled a runaway query: a bug to fix, not an outage.
+        # Left as it is, it is logged with its traceback and answered 500; a 503 would
+        # ask the client to retry the same slow query and keep it out of error tracking.
+        return exc
     if isinstance(exc, OperationalError | InterfaceError):
         # An outage, not a bug: no traceback in the log, a retryable answer for the client.
         logger.warning("Database unavailable: %s", exc)

@@ -21,6 +21,7 @@ from apps.orders.tasks import order_confirmation_send_task
 from apps.users.models import User
 
 MSG_NO_ITEMS = "An order needs at least one item."
+MSG_MALFORMED_LINE = "Each item needs a product_id (a UUID) and a quantity (a whole number)."
 MSG_BAD_QUANTITY = "Every quantity must be at least 1."
 MSG_DUPLICATE_PRODUCT = "Each product may appear only once in an order."
 MSG_UNKNOWN_PRODUCT = "Unknown product: {product_id}."
@@ -36,11 +37,23 @@ class OrderLine:
     quantity: int
 
 
+def _line(item: OrderLine | Mapping[str, Any]) -> OrderLine:
+    if isinstance(item, OrderLine):
+        return item
+    # Tasks, commands and imports call services without a serializer in front: their
+    # malformed input is refused like the API's, not raised as a KeyError or a 500.
+    try:
+        product_id, quantity = uuid.UUID(str(item["product_id"])), item["quantity"]
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValidationError({"items": MSG_MALFORMED_LINE}) from error
+    # int() would quietly turn 2.5 into 2 and True into 1.
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise ValidationError({"items": MSG_MALFORMED_LINE})
+    return OrderLine(product_id, quantity)
+
+
 def _lines(items: Iterable[OrderLine | Mapping[str, Any]]) -> list[OrderLine]:
-    lines = [
-        item if isinstance(item, OrderLine) else OrderLine(uuid.UUID(str(item["product_id"])), int(item["quantity"]))
-        for item in items
-    ]
+    lines = [_line(item) for item in items]
     if not lines:
         raise ValidationError({"items": MSG_NO_ITEMS})
     if any(line.quantity < 1 for line in lines):

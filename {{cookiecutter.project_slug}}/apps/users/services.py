@@ -2,13 +2,14 @@
 
 import uuid
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.users.managers import UserManager
@@ -23,6 +24,21 @@ WELCOME_EMAIL_SUBJECT = "Welcome aboard"
 
 def user_stats_cache_clear() -> None:
     cache.delete(USER_STATS_CACHE_KEY)
+
+
+def _save_claiming_email(user: User, **save_options: Any) -> None:
+    """Save, turning a lost race for the email into the error full_clean gives.
+
+    full_clean checks that the email is free, but two sign-ups for one address can
+    both pass that check before either saves; the unique index then refuses one.
+    """
+    try:
+        with transaction.atomic():  # a savepoint: the outer transaction stays usable
+            user.save(**save_options)
+    except IntegrityError:
+        if not User.objects.filter(email=user.email).exclude(pk=user.pk).exists():
+            raise
+        raise ValidationError({"email": user.unique_error_message(User, ("email",))}) from None
 
 
 @transaction.atomic
@@ -50,7 +66,7 @@ def user_create(
             # Attributed to the field, so an API can point the user at it.
             raise ValidationError({"password": error.error_list}) from error
         user.set_password(password)
-    user.save()
+    _save_claiming_email(user)
     transaction.on_commit(user_stats_cache_clear)
 {%- if cookiecutter.use_celery %}
     # robust: a broker outage after the commit is logged, not turned into a failed sign-up.
@@ -75,11 +91,11 @@ def user_update(*, user: User, full_name: str | None = None, email: str | None =
     if changed:
         try:
             user.full_clean(exclude=["password"])
+            _save_claiming_email(user, update_fields=[*changed, "updated_at"])
         except ValidationError:
             # The caller's instance must not keep values the database refused.
             user.refresh_from_db(fields=changed)
             raise
-        user.save(update_fields=[*changed, "updated_at"])
     return user
 
 

@@ -1,10 +1,11 @@
 """Django REST framework, SimpleJWT and drf-spectacular."""
 
 from datetime import timedelta
+from typing import Any
 
 from .base import env
 
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
@@ -14,6 +15,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.StableCursorPagination",
+    # Local and test runs have no proxy in front; production sets its count.
+    "NUM_PROXIES": 0,
     "DEFAULT_THROTTLE_CLASSES": [
         "apps.core.throttling.AnonRateThrottle",
         "apps.core.throttling.UserRateThrottle",

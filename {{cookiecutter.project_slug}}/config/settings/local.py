@@ -1,23 +1,33 @@
 """Developer laptop: runs with no environment at all, on SQLite."""
 
+import tempfile
+from pathlib import Path
+
 from django.core.management.utils import get_random_secret_key
 
 from .base import *  # noqa: F403
 from .base import BASE_DIR, {% if cookiecutter.use_drf %}REST_FRAMEWORK, {% endif %}env
 
 
-def _local_secret_key() -> str:
+def _local_secret_key(key_file: Path = BASE_DIR / ".secret_key") -> str:
     # Made on first run into a git-ignored file, so no key is ever committed
     # and sessions survive restarts of runserver.
-    key_file = BASE_DIR / ".secret_key"
-    try:
-        with key_file.open("x") as handle:
-            handle.write(get_random_secret_key())
-    except FileExistsError:
-        pass
-    except OSError:
-        # A read-only checkout (a container's bind mount): a per-process key still works.
-        return get_random_secret_key()
+    if not key_file.exists():
+        try:
+            # Written aside, then linked into place: processes starting together (the app and
+            # a worker) agree on one key, and none reads a file that is still being written.
+            with tempfile.NamedTemporaryFile("w", dir=key_file.parent, delete=False) as handle:
+                handle.write(get_random_secret_key())
+            draft = Path(handle.name)
+            try:
+                key_file.hardlink_to(draft)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        except OSError:
+            # A read-only checkout: a per-process key still works.
+            return get_random_secret_key()
     return key_file.read_text().strip()
 
 

@@ -7,7 +7,7 @@ from config.sentry import sentry_init
 {%- endif %}
 
 from .base import *  # noqa: F403
-from .base import env, logging_config, redis_cache
+from .base import {% if cookiecutter.use_drf %}REST_FRAMEWORK, {% endif %}env, logging_config, redis_cache
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -36,15 +36,21 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 # a restart of the app server.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"]["OPTIONS"] = {
-    "pool": {
+# Added to what DATABASE_URL carries (sslmode, sslrootcert, connect_timeout...), never
+# in place of it: dropping ?sslmode=verify-full would silently fall back to unverified TLS.
+database_options = DATABASES["default"].setdefault("OPTIONS", {})
+# DJANGO_DB_POOL=false for processes that must not keep one: task workers, which close
+# every connection after each task (a pool would be rebuilt per task), or behind a
+# PgBouncer that pools already.
+if env.bool("DJANGO_DB_POOL", default=True):
+    database_options["pool"] = {
         "min_size": env.int("DJANGO_DB_POOL_MIN_SIZE", default=2),
         "max_size": env.int("DJANGO_DB_POOL_MAX_SIZE", default=10),
         "timeout": env.int("DJANGO_DB_POOL_TIMEOUT", default=10),
-    },
-    # A runaway query is cancelled by PostgreSQL instead of holding a worker.
-    "options": f"-c statement_timeout={env.int('DJANGO_DB_STATEMENT_TIMEOUT_MS', default=30000)}",
-}
+    }
+# A runaway query is cancelled by PostgreSQL instead of holding a worker.
+statement_timeout = f"-c statement_timeout={env.int('DJANGO_DB_STATEMENT_TIMEOUT_MS', default=30000)}"
+database_options["options"] = f"{database_options.get('options', '')} {statement_timeout}".strip()
 
 CACHES = {"default": redis_cache(env("REDIS_URL"))}
 {%- if cookiecutter.use_celery %}
@@ -63,11 +69,19 @@ SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Probes speak plain HTTP to the container itself; a redirect would fail every one.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = True
+# Both are hard to take back (browsers keep them for the max-age, preload lists for
+# months): turn them off for a domain whose subdomains are not all on HTTPS yet.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+{%- if cookiecutter.use_drf %}
+# Throttles tell clients apart by X-Forwarded-For. Only the last N entries were written
+# by proxies; whatever comes before them the client wrote, so counting on it would
+# let a client pick a fresh identity per request and walk past the login limit.
+REST_FRAMEWORK["NUM_PROXIES"] = env.int("DJANGO_API_NUM_PROXIES", default=1)
+{%- endif %}
 
 LOGGING = logging_config(env("DJANGO_LOG_FORMAT", default="json"))
 
@@ -79,9 +93,13 @@ EMAIL_HOST_PASSWORD = env("DJANGO_EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=True)
 {%- if cookiecutter.use_sentry %}
 
+# Named after the settings module in use, so staging's errors never count as production's.
+SENTRY_ENVIRONMENT = env(
+    "SENTRY_ENVIRONMENT", default=env("DJANGO_SETTINGS_MODULE", default=__name__).rpartition(".")[2]
+)
 SENTRY_ENABLED = sentry_init(
     dsn=env("SENTRY_DSN", default=""),
-    environment=env("SENTRY_ENVIRONMENT", default="production"),
+    environment=SENTRY_ENVIRONMENT,
     release=env("SENTRY_RELEASE", default={{ cookiecutter.version | pystr }}),
     traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
 )

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from django.http import Http404
 from django.urls import path
+from psycopg import errors as postgres_errors
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -26,6 +27,7 @@ from apps.core.throttling import AnonRateThrottle
 
 SERVICE_REFUSAL = "Bookings cannot start on a Sunday."
 DATABASE_DOWN = 'connection to server at "10.9.8.7", port 5432 failed: Connection refused'
+STATEMENT_TIMEOUT = "canceling statement due to statement timeout"
 
 
 class AddressSerializer(serializers.Serializer):
@@ -57,6 +59,9 @@ class OpenView(APIView):
             raise PermissionDenied
         if kind == "database":
             raise OperationalError(DATABASE_DOWN)
+        if kind == "slow-query":
+            # How Django's wrapper presents psycopg's error when statement_timeout fires.
+            raise OperationalError(STATEMENT_TIMEOUT) from postgres_errors.QueryCanceled(STATEMENT_TIMEOUT)
         if kind == "suspicious":
             raise SuspiciousOperation("Too many fields")
         if kind == "bug":
@@ -195,6 +200,19 @@ def test_database_outage_is_a_503_with_retry_after_and_no_details(api: APIClient
     [record] = [r for r in caplog.records if r.name == "apps.core.exceptions"]
     assert record.levelno == logging.WARNING
     assert record.exc_info is None
+
+
+def test_query_cancelled_by_the_statement_timeout_is_a_logged_500_not_an_outage(api: APIClient, caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="apps.core.exceptions"):
+        response = api.get("/api/open/", {"raise": "slow-query"})
+
+    body = assert_problem(response, 500, "server_error")
+    assert body["detail"] == UNEXPECTED_DETAIL
+    assert "Retry-After" not in response
+    [record] = [r for r in caplog.records if r.name == "apps.core.exceptions"]
+    assert record.levelno == logging.ERROR
+    assert record.exc_info is not None
+    assert str(record.exc_info[1]) == STATEMENT_TIMEOUT
 
 
 def test_body_over_the_upload_limit_is_a_413(api: APIClient, settings) -> None:

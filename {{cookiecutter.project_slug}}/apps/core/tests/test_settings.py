@@ -2,6 +2,8 @@
 
 import importlib
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -17,7 +19,15 @@ PRODUCTION_ENV = {
     "CELERY_BROKER_URL": "redis://cache.internal:6379/1",
 {%- endif %}
 }
-OPTIONAL_ENV = ("DJANGO_CSRF_TRUSTED_ORIGINS", "DJANGO_READ_DOT_ENV_FILE")
+OPTIONAL_ENV = (
+    "DJANGO_CSRF_TRUSTED_ORIGINS",
+    "DJANGO_READ_DOT_ENV_FILE",
+    "DJANGO_DB_POOL",
+    "DJANGO_API_NUM_PROXIES",
+{%- if cookiecutter.use_sentry %}
+    "SENTRY_ENVIRONMENT",
+{%- endif %}
+)
 
 
 def load(module: str, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> ModuleType:
@@ -72,6 +82,24 @@ def test_production_uses_the_native_pool_and_health_checks(monkeypatch) -> None:
     assert "statement_timeout=30000" in database["OPTIONS"]["options"]
 
 
+def test_production_keeps_the_connection_options_of_the_database_url(monkeypatch) -> None:
+    url = "postgres://app:secret@db.internal:5432/app?sslmode=verify-full&options=-c%20search_path%3Dshop"
+    settings = load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, "DATABASE_URL": url})
+
+    options = settings.DATABASES["default"]["OPTIONS"]
+    assert options["sslmode"] == "verify-full"
+    assert options["options"] == "-c search_path=shop -c statement_timeout=30000"
+    assert "pool" in options
+
+
+def test_the_pool_can_be_turned_off_for_processes_that_must_not_keep_one(monkeypatch) -> None:
+    settings = load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, "DJANGO_DB_POOL": "false"})
+
+    options = settings.DATABASES["default"]["OPTIONS"]
+    assert "pool" not in options
+    assert options["options"] == "-c statement_timeout=30000"
+
+
 def test_production_is_locked_down(monkeypatch) -> None:
     settings = load("config.settings.production", monkeypatch, PRODUCTION_ENV)
 
@@ -122,6 +150,27 @@ def test_staging_is_production(monkeypatch) -> None:
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
 
 
+{%- if cookiecutter.use_drf %}
+
+
+def test_production_throttles_by_the_address_its_one_proxy_saw(monkeypatch) -> None:
+    assert load("config.settings.production", monkeypatch, PRODUCTION_ENV).REST_FRAMEWORK["NUM_PROXIES"] == 1
+    behind_two = load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, "DJANGO_API_NUM_PROXIES": "2"})
+    assert behind_two.REST_FRAMEWORK["NUM_PROXIES"] == 2
+{%- endif %}
+{%- if cookiecutter.use_sentry %}
+
+
+@pytest.mark.parametrize("module", ["production", "staging"])
+def test_errors_are_reported_under_the_name_of_the_settings_in_use(monkeypatch, module: str) -> None:
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", f"config.settings.{module}")
+
+    reported_as = load(f"config.settings.{module}", monkeypatch, PRODUCTION_ENV).SENTRY_ENVIRONMENT
+
+    assert reported_as == module
+{%- endif %}
+
+
 def test_local_runs_with_no_environment(monkeypatch) -> None:
     settings = load("config.settings.local", monkeypatch, {})
 
@@ -129,3 +178,26 @@ def test_local_runs_with_no_environment(monkeypatch) -> None:
     assert settings.DEBUG is True
     assert len(settings.SECRET_KEY) >= 50
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+
+def test_local_secret_key_is_made_once_and_kept_private(monkeypatch, tmp_path: Path) -> None:
+    make_key = load("config.settings.local", monkeypatch, {})._local_secret_key
+    key_file = tmp_path / ".secret_key"
+
+    first, again = make_key(key_file), make_key(key_file)
+
+    assert len(first) >= 50
+    assert again == first == key_file.read_text()
+    assert key_file.stat().st_mode & 0o077 == 0
+    assert [path.name for path in tmp_path.iterdir()] == [".secret_key"]
+
+
+def test_processes_starting_together_agree_on_one_local_key(monkeypatch, tmp_path: Path) -> None:
+    make_key = load("config.settings.local", monkeypatch, {})._local_secret_key
+    key_file = tmp_path / ".secret_key"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        keys = set(pool.map(lambda _: make_key(key_file), range(32)))
+
+    assert keys == {key_file.read_text()}
+    assert "" not in keys

@@ -223,6 +223,24 @@ def test_entity_is_the_model_in_snake_case(model: str, entity: str) -> None:
     assert sd.snake_case(model) == entity
 
 
+@pytest.mark.parametrize(
+    ("app", "index"),
+    [
+        ("invoices", "invoices_recent_idx"),
+        ("shipping_addresses", "shipping_addresses_recent_idx"),
+    ],
+)
+def test_list_index_is_named_after_the_app(app: str, index: str) -> None:
+    assert sd.list_index_name(app) == index
+
+
+def test_long_app_names_get_distinct_index_names_within_the_limit() -> None:
+    names = {sd.list_index_name(app) for app in ("customer_notification_settings", "customer_notification_channels")}
+
+    assert len(names) == 2
+    assert all(len(name) <= sd.MAX_INDEX_NAME for name in names)
+
+
 def test_first_party_imports_stay_sorted_whatever_the_app_is_called() -> None:
     source = "import uuid\n\nfrom apps.zebras.models import Zebra\nfrom apps.users.models import User\n\nX = 1\n"
 

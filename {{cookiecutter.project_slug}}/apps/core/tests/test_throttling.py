@@ -33,8 +33,11 @@ class PlainView(APIView):
     pass
 
 
-def anonymous_request(address: str = "203.0.113.7") -> Request:
-    request = Request(APIRequestFactory().get("/", REMOTE_ADDR=address))
+def anonymous_request(address: str = "203.0.113.7", forwarded_for: str | None = None) -> Request:
+    wsgi_request = APIRequestFactory().get("/", REMOTE_ADDR=address)
+    if forwarded_for:
+        wsgi_request.META["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    request = Request(wsgi_request)
     request.user = AnonymousUser()
     return request
 
@@ -81,6 +84,24 @@ def test_clients_are_counted_apart() -> None:
     hits(ThreePerMinute, anonymous_request("203.0.113.7"), PlainView(), at=WINDOW_START, times=3)
 
     assert hits(ThreePerMinute, anonymous_request("198.51.100.9"), PlainView(), at=WINDOW_START, times=1) == [True]
+
+
+def test_a_forged_x_forwarded_for_does_not_buy_a_fresh_allowance(settings) -> None:
+    # Production's setting: one proxy, which appends the address it saw.
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    forged = [anonymous_request("10.0.0.2", forwarded_for=f"198.51.100.{n}, 203.0.113.7") for n in range(4)]
+
+    allowed = [frozen(ThreePerMinute, WINDOW_START).allow_request(request, PlainView()) for request in forged]
+
+    assert allowed == [True, True, True, False]
+
+
+def test_clients_behind_the_proxy_are_counted_apart(settings) -> None:
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    hits(ThreePerMinute, anonymous_request("10.0.0.2", forwarded_for="203.0.113.7"), PlainView(), WINDOW_START, 3)
+
+    other = anonymous_request("10.0.0.2", forwarded_for="198.51.100.9")
+    assert hits(ThreePerMinute, other, PlainView(), at=WINDOW_START, times=1) == [True]
 
 
 def test_a_window_is_one_integer_in_the_cache() -> None:

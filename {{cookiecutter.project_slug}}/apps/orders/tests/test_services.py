@@ -77,6 +77,32 @@ def test_insufficient_stock_writes_nothing(user: User) -> None:
     assert not OrderItem.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"quantity": 1},
+        {"product_id": "not-a-uuid", "quantity": 1},
+        {"product_id": None, "quantity": 1},
+        {"product_id": "PRODUCT"},
+        {"product_id": "PRODUCT", "quantity": "2"},
+        {"product_id": "PRODUCT", "quantity": 2.5},
+        {"product_id": "PRODUCT", "quantity": True},
+        None,
+    ],
+)
+def test_malformed_item_from_a_caller_without_a_serializer_is_refused(user: User, item: dict | None) -> None:
+    pen = ProductFactory.create(stock=5)
+    if item is not None and item.get("product_id") == "PRODUCT":
+        item = {**item, "product_id": str(pen.pk)}
+
+    with pytest.raises(ValidationError) as excinfo:
+        order_create(customer=user, items=[item])  # type: ignore[list-item]
+
+    assert excinfo.value.message_dict == {"items": [services.MSG_MALFORMED_LINE]}
+    assert stock_of(pen) == 5
+    assert not Order.all_objects.exists()
+
+
 def test_unknown_product_is_refused(user: User) -> None:
     missing = ProductFactory.build().pk
 

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 STRONG_PASSWORD = "plausible-Horse-42"
 PASSWORD_TOO_SHORT = "This password is too short. It must contain at least 8 characters."
+EMAIL_TAKEN = "User with this Email address already exists."
 
 
 def test_user_create_normalises_email_and_hashes_password() -> None:
@@ -44,6 +45,35 @@ def test_user_create_rejects_taken_email_in_any_case() -> None:
 
     assert "email" in excinfo.value.message_dict
     assert User.objects.count() == 1
+
+
+def test_user_create_losing_the_race_for_an_email_is_a_validation_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a sign-up whose uniqueness check ran before a rival's row was committed
+    UserFactory.create(email="ann@example.com")
+    monkeypatch.setattr(User, "validate_unique", lambda self, exclude=None: None)
+
+    # When it saves
+    with pytest.raises(ValidationError) as excinfo:
+        user_create(email="ann@example.com", password=STRONG_PASSWORD)
+
+    # Then the unique index's refusal reads like full_clean's, and nothing was added
+    assert excinfo.value.message_dict["email"] == [EMAIL_TAKEN]
+    assert User.objects.count() == 1
+
+
+def test_user_update_losing_the_race_for_an_email_keeps_the_old_one(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = user.email
+    other = UserFactory.create()
+    monkeypatch.setattr(User, "validate_unique", lambda self, exclude=None: None)
+
+    with pytest.raises(ValidationError) as excinfo:
+        user_update(user=user, email=other.email)
+
+    assert excinfo.value.message_dict["email"] == [EMAIL_TAKEN]
+    assert user.email == original
+    assert User.objects.get(pk=user.pk).email == original
 
 
 def test_user_create_rejects_weak_password_and_writes_nothing() -> None:
@@ -86,7 +116,7 @@ def test_user_update_refuses_an_email_owned_by_someone_else(user: User) -> None:
     with pytest.raises(ValidationError) as excinfo:
         user_update(user=user, email=other.email, full_name="Changed")
 
-    assert excinfo.value.message_dict["email"] == ["User with this Email address already exists."]
+    assert excinfo.value.message_dict["email"] == [EMAIL_TAKEN]
     assert user.email == original
     assert user.full_name != "Changed"
     assert User.objects.get(pk=user.pk).email == original

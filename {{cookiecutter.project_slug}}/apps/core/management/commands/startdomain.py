@@ -7,6 +7,7 @@ directory beside its final place and moved there last, and the settings (and
 API URL) edits are undone if anything after them fails.
 """
 
+import hashlib
 import importlib.util
 import io
 import keyword
@@ -31,6 +32,9 @@ TEMPLATE_SUFFIX = ".py-tpl"
 SETTINGS_FILE = Path("config", "settings", "base.py")
 API_URLS_FILE = Path("config", "api_v1.py")
 LINE_LENGTH = 119
+# Django refuses longer index names (models.E034).
+MAX_INDEX_NAME = 30
+LIST_INDEX_SUFFIX = "recent_idx"
 
 # Names the project itself uses for packages, folders and test discovery.
 RESERVED_NAMES = frozenset(
@@ -83,6 +87,16 @@ def snake_case(model: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", model).lower()
 
 
+def list_index_name(app: str) -> str:
+    """``invoices_recent_idx``; a long app name is cut and given a hash of itself, to stay unique."""
+    name = f"{app}_{LIST_INDEX_SUFFIX}"
+    if len(name) <= MAX_INDEX_NAME:
+        return name
+    digest = hashlib.sha256(app.encode()).hexdigest()[:6]
+    kept = MAX_INDEX_NAME - len(LIST_INDEX_SUFFIX) - len(digest) - 2
+    return f"{app[:kept]}_{digest}_{LIST_INDEX_SUFFIX}"
+
+
 def context_for(app: str, model: str) -> dict[str, str]:
     return {
         "app": app,
@@ -91,6 +105,7 @@ def context_for(app: str, model: str) -> dict[str, str]:
         "Model": model,
         "entity": snake_case(model),
         "url": app.replace("_", "-"),
+        "list_index": list_index_name(app),
     }
 
 
