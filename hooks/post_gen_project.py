@@ -29,6 +29,7 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
         "apps/core/exceptions.py",
         "apps/core/openapi.py",
         "apps/core/pagination.py",
+        "apps/core/parsers.py",
         "apps/core/permissions.py",
         "apps/core/scaffold/api",
         "apps/core/tests/test_api_errors.py",

@@ -48,7 +48,8 @@ GIT_ENV = {
 }
 
 NO_CRUFT_MESSAGE = (
-    "No .cruft.json: this project was generated without cruft, so there is no template version to compare with."
+    "No .cruft.json: this project was generated without cruft, so there is no template version to compare with"
+    " (cruft link <template URL> records one)."
 )
 CONFLICT_MARKER = re.compile(r"^(<{7}|>{7}|={7})( |$)", re.MULTILINE)
 

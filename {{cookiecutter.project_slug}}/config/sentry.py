@@ -29,5 +29,9 @@ def sentry_init(*, dsn: str, environment: str, release: str, traces_sample_rate:
         traces_sample_rate=traces_sample_rate,
         # Users' emails and IP addresses stay out of a third-party service.
         send_default_pii=False,
+        # The default scrubbing blanks known keys only: a login's password sits in stack
+        # frames' local variables and a refresh token in the request body, both sent as they are.
+        include_local_variables=False,
+        max_request_body_size="never",
     )
     return True

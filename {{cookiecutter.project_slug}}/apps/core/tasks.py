@@ -4,14 +4,17 @@ from typing import Any
 from celery import shared_task
 from django.core.management import call_command
 
-# Mail servers and networks fail for a moment; tasks that talk to them retry these
+# Mail servers and networks fail for a while; tasks that talk to them retry these
 # with exponential backoff and jitter: `@shared_task(**RETRY_TRANSIENT_ERRORS)`.
+# Waits of up to 5 s, 10 s, 20 s ... capped at 10 minutes: ten retries cover an outage
+# of about forty minutes, not the half minute that backoff from 1 s and five retries would.
+# Each wait stays under the broker's visibility timeout, so a waiting retry is not redelivered.
 RETRY_TRANSIENT_ERRORS: dict[str, Any] = {
     "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
-    "retry_backoff": True,
+    "retry_backoff": 5,
     "retry_backoff_max": 600,
     "retry_jitter": True,
-    "max_retries": 5,
+    "max_retries": 10,
 }
 
 

@@ -14,11 +14,10 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set the DJANGO_ALLOWED_HOSTS environment variable to a comma-separated host list")
-# ".example.com" in ALLOWED_HOSTS means every subdomain; the CSRF spelling of that is "https://*.example.com".
-CSRF_TRUSTED_ORIGINS = env.list(
-    "DJANGO_CSRF_TRUSTED_ORIGINS",
-    default=[f"https://{'*' if host.startswith('.') else ''}{host}" for host in ALLOWED_HOSTS if host != "*"],
-)
+# None by default: a form posted to its own origin passes without one. Trusting every
+# allowed host (or "https://*.example.com") would let any sibling subdomain that can set
+# a cookie on the parent domain forge the admin's CSRF token.
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # The admin is where credentials get guessed: never at the default path in production.
 ADMIN_URL = env("DJANGO_ADMIN_URL").strip("/") + "/"

@@ -14,6 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from apps.core.exceptions import (
@@ -23,11 +24,13 @@ from apps.core.exceptions import (
     flatten_errors,
     server_error,
 )
+from apps.core.parsers import MSG_NESTED_TOO_DEEP
 from apps.core.throttling import AnonRateThrottle
 
 SERVICE_REFUSAL = "Bookings cannot start on a Sunday."
 DATABASE_DOWN = 'connection to server at "10.9.8.7", port 5432 failed: Connection refused'
 STATEMENT_TIMEOUT = "canceling statement due to statement timeout"
+MID_MINUTE = 1_800_000_030.0
 
 
 class AddressSerializer(serializers.Serializer):
@@ -130,6 +133,13 @@ def test_malformed_json_is_a_400_problem(api: APIClient) -> None:
     assert body["detail"].startswith("JSON parse error")
 
 
+def test_json_nested_too_deep_for_the_decoder_is_a_400_problem(api: APIClient) -> None:
+    response = api.post("/api/open/", "[" * 100_000, content_type="application/json")
+
+    body = assert_problem(response, 400, "parse_error")
+    assert body["detail"] == MSG_NESTED_TOO_DEEP
+
+
 def test_wrong_content_type_is_a_415_problem(api: APIClient) -> None:
     response = api.generic("POST", "/api/open/", "email=x", content_type="text/plain")
 
@@ -180,13 +190,15 @@ def test_unsupported_method_is_405(api: APIClient) -> None:
     assert_problem(api.delete("/api/open/"), 405, "method_not_allowed")
 
 
-def test_throttled_is_429_with_retry_after(api: APIClient) -> None:
+def test_throttled_is_429_with_retry_after(api: APIClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One fixed instant: two requests straddling the end of a minute would be counted in two windows.
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: MID_MINUTE)
     api.get("/api/throttled/")
 
     response = api.get("/api/throttled/")
 
     assert_problem(response, 429, "throttled")
-    assert int(response["Retry-After"]) > 0
+    assert response["Retry-After"] == "30"
 
 
 def test_database_outage_is_a_503_with_retry_after_and_no_details(api: APIClient, caplog) -> None:

@@ -24,6 +24,8 @@ def test_with_a_dsn_the_client_starts_without_personal_data() -> None:
     assert options["dsn"] == "https://key@sentry.example.com/1"
     assert options["environment"] == "staging"
     assert options["send_default_pii"] is False
+    assert options["include_local_variables"] is False
+    assert options["max_request_body_size"] == "never"
     assert options["traces_sample_rate"] == 0.1
     assert "DjangoIntegration" in {type(integration).__name__ for integration in options["integrations"]}
 

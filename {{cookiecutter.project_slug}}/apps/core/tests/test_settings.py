@@ -105,7 +105,7 @@ def test_production_is_locked_down(monkeypatch) -> None:
 
     assert settings.DEBUG is False
     assert settings.ALLOWED_HOSTS == ["example.com", ".example.com"]
-    assert settings.CSRF_TRUSTED_ORIGINS == ["https://example.com", "https://*.example.com"]
+    assert settings.CSRF_TRUSTED_ORIGINS == []
     assert settings.SECURE_SSL_REDIRECT is True
     assert settings.SECURE_HSTS_SECONDS >= 31536000
     assert settings.SESSION_COOKIE_SECURE

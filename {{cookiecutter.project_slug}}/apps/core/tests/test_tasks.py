@@ -1,6 +1,8 @@
+import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 {%- if cookiecutter.use_drf %}
@@ -9,8 +11,15 @@ from rest_framework_simplejwt.tokens import RefreshToken
 {%- endif %}
 
 from apps.core.tasks import {% if cookiecutter.use_drf %}jwt_blacklist_flush_expired_task, {% endif %}sessions_clear_expired_task
+from config.celery import app
 
 pytestmark = pytest.mark.django_db
+
+# Where workers are started, each with the queues it consumes ("-Q critical,default").
+WORKER_COMMANDS = [
+    name for name in ("Makefile", "compose.yml", "compose.production.yml") if (settings.BASE_DIR / name).exists()
+]
+QUEUES_OPTION = re.compile(r'-Q(?:",)?\s*"?([\w,]+)')
 
 
 def test_expired_sessions_are_removed_and_live_ones_kept() -> None:
@@ -33,3 +42,21 @@ def test_expired_outstanding_tokens_are_flushed(user) -> None:
 
     assert list(OutstandingToken.objects.values_list("jti", flat=True)) == [live["jti"]]
 {%- endif %}
+
+
+def test_every_scheduled_task_is_a_registered_task() -> None:
+    app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+    assert scheduled
+    assert scheduled <= set(app.tasks)
+
+
+@pytest.mark.parametrize("command_file", WORKER_COMMANDS)
+def test_workers_consume_every_queue_a_task_is_sent_to(command_file: str) -> None:
+    text = (settings.BASE_DIR / command_file).read_text()
+    consumed = {queue for option in QUEUES_OPTION.findall(text) for queue in option.split(",")}
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()} | {settings.CELERY_TASK_DEFAULT_QUEUE}
+
+    assert consumed
+    assert routed <= consumed

@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from apps.core.exceptions import PROBLEM_CONTENT_TYPE
 from apps.users.models import User
@@ -10,6 +11,7 @@ from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 STRONG_PASSWORD = "plausible-Horse-42"
+MID_MINUTE = 1_800_000_030.0
 
 
 @pytest.fixture
@@ -76,7 +78,10 @@ def test_wrong_password_is_401(api: APIClient, user: User) -> None:
     assert response.json()["code"] == "no_active_account"
 
 
-def test_login_is_rate_limited(api: APIClient, user: User) -> None:
+def test_login_is_rate_limited(api: APIClient, user: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One fixed instant: requests straddling the end of a minute would be counted in two windows.
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: MID_MINUTE)
+
     statuses = [
         api.post(reverse("auth-token"), {"email": user.email, "password": "wrong"}).status_code for _ in range(11)
     ]
@@ -96,6 +101,34 @@ def test_refresh_rotates_and_the_old_refresh_token_is_dead(api: APIClient, user:
     assert rotated.json()["refresh"] != tokens["refresh"]
     assert reused.status_code == 401
     assert reused.json()["code"] == "token_not_valid"
+
+
+def test_a_password_change_ends_every_session(api: APIClient, user: User) -> None:
+    # Given tokens obtained before the password changed
+    tokens = obtain_tokens(api, user)
+    user.set_password(STRONG_PASSWORD)
+    user.save(update_fields=["password"])
+
+    # When they are used
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    me = api.get(reverse("users-me"))
+    api.credentials()
+    refresh = api.post(reverse("auth-token-refresh"), {"refresh": tokens["refresh"]})
+
+    # Then neither the access token nor the refresh token works any more
+    assert me.status_code == 401
+    assert refresh.status_code == 401
+    assert refresh.json()["code"] == "no_active_account"
+
+
+def test_refreshing_a_deleted_account_is_401_not_500(api: APIClient, user: User) -> None:
+    tokens = obtain_tokens(api, user)
+    User.objects.filter(pk=user.pk).delete()
+
+    refresh = api.post(reverse("auth-token-refresh"), {"refresh": tokens["refresh"]})
+
+    assert refresh.status_code == 401
+    assert refresh.json()["code"] == "no_active_account"
 
 
 def test_verify_accepts_a_good_token_and_refuses_a_forged_one(api: APIClient, user: User) -> None:
