@@ -6,8 +6,11 @@ from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from apps.users.managers import UserManager
 from apps.users.models import User
 from apps.users.selectors import user_get
+
+MSG_PASSWORD_TO_CHANGE_EMAIL = "Enter your current password to change the email you log in with."
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -24,8 +27,26 @@ class SignupSerializer(serializers.Serializer):
 
 
 class UserUpdateSerializer(serializers.Serializer):
+    """Profile changes by the user themself; ``context["user"]`` is who is asking."""
+
     email = serializers.EmailField(max_length=254, required=False)
     full_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    # The email is the login: whoever holds a stolen access token must not be able to take the account.
+    current_password = serializers.CharField(
+        write_only=True, required=False, max_length=128, style={"input_type": "password"}
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        user: User = self.context["user"]
+        password = attrs.pop("current_password", "")
+        email = attrs.get("email")
+        if (
+            email is not None
+            and UserManager.normalize_email(email) != user.email
+            and not user.check_password(password)
+        ):
+            raise serializers.ValidationError({"current_password": MSG_PASSWORD_TO_CHANGE_EMAIL})
+        return attrs
 
 
 class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):

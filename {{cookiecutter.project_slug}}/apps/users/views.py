@@ -43,8 +43,8 @@ class MeView(APIView):
 
     @extend_schema(request=UserUpdateSerializer, responses={200: UserSerializer})
     def patch(self, request: Request) -> Response:
-        serializer = UserUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         # IsAuthenticated guarantees a real User here, not AnonymousUser.
-        user = user_update(user=cast(User, request.user), **serializer.validated_data)
-        return Response(UserSerializer(user).data)
+        user = cast(User, request.user)
+        serializer = UserUpdateSerializer(data=request.data, context={"user": user})
+        serializer.is_valid(raise_exception=True)
+        return Response(UserSerializer(user_update(user=user, **serializer.validated_data)).data)

@@ -6,6 +6,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from apps.core.exceptions import PROBLEM_CONTENT_TYPE
 from apps.users.models import User
+from apps.users.serializers import MSG_PASSWORD_TO_CHANGE_EMAIL
 from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -171,10 +172,46 @@ def test_me_refuses_an_email_taken_by_someone_else(api: APIClient, user: User) -
     other = UserFactory.create()
     api.force_authenticate(user)
 
-    response = api.patch(reverse("users-me"), {"email": other.email})
+    response = api.patch(reverse("users-me"), {"email": other.email, "current_password": DEFAULT_PASSWORD})
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "email"
+
+
+@pytest.mark.parametrize("password", [None, "wrong-horse-battery-staple"])
+def test_changing_the_email_needs_the_current_password(api: APIClient, user: User, password: str | None) -> None:
+    # Given a client holding only the user's access token
+    original = user.email
+    api.force_authenticate(user)
+    body = {"email": "taken-over@example.com"} | ({} if password is None else {"current_password": password})
+
+    # When it asks for a new login email without the right password
+    response = api.patch(reverse("users-me"), body)
+
+    # Then it is refused, naming the missing proof, and the account keeps its email
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "current_password", "message": MSG_PASSWORD_TO_CHANGE_EMAIL, "code": "invalid"}
+    ]
+    assert User.objects.get(pk=user.pk).email == original
+
+
+def test_the_email_changes_with_the_current_password(api: APIClient, user: User) -> None:
+    api.force_authenticate(user)
+
+    response = api.patch(reverse("users-me"), {"email": "New@Example.com", "current_password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 200
+    assert User.objects.get(pk=user.pk).email == "new@example.com"
+
+
+def test_the_name_and_the_same_email_need_no_password(api: APIClient, user: User) -> None:
+    api.force_authenticate(user)
+
+    response = api.patch(reverse("users-me"), {"email": user.email.upper(), "full_name": "Renamed"})
+
+    assert response.status_code == 200
+    assert User.objects.get(pk=user.pk).full_name == "Renamed"
 
 
 def test_inactive_user_cannot_obtain_tokens(api: APIClient) -> None:
