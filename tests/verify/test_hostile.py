@@ -175,25 +175,27 @@ def jwt(claims: dict, key: str, alg: str = "HS256") -> str:
     return f"{signing_input}.{b64(signature)}"
 
 
-def access_claims(user_id: str, expires_in: int) -> dict:
+def access_claims(identity: dict, expires_in: int) -> dict:
     now = int(time.time())
     return {
         "token_type": "access",
         "exp": now + expires_in,
         "iat": now - 60,
         "jti": uuid.uuid4().hex,
-        "user_id": user_id,
+        **identity,
     }
 
 
 @pytest.fixture(scope="module")
-def user_id(served: ServedProject, tokens) -> str:
-    return served.request("GET", ME, token=tokens[USER_EMAIL]).json()["id"]
+def identity(tokens) -> dict:
+    """The claims that name the user in a real access token: the id, and the digest of the password hash."""
+    payload = json.loads(base64.urlsafe_b64decode(tokens[USER_EMAIL].split(".")[1] + "=="))
+    return {claim: payload[claim] for claim in ("user_id", "hash_password")}
 
 
-def test_a_token_signed_here_with_the_secret_key_is_accepted(served: ServedProject, user_id: str) -> None:
+def test_a_token_signed_here_with_the_secret_key_is_accepted(served: ServedProject, identity: dict) -> None:
     # The control for the forgeries below: the hand-made token format is right.
-    token = jwt(access_claims(user_id, 300), PRODUCTION_ENV["DJANGO_SECRET_KEY"])
+    token = jwt(access_claims(identity, 300), PRODUCTION_ENV["DJANGO_SECRET_KEY"])
 
     answer = served.request("GET", ME, token=token)
 
@@ -203,14 +205,14 @@ def test_a_token_signed_here_with_the_secret_key_is_accepted(served: ServedProje
 
 @pytest.mark.parametrize("forgery", ["bad-signature", "alg-none", "expired", "garbage", "empty-signature"])
 @pytest.mark.parametrize("path", [ME, ORDERS])
-def test_forged_and_expired_tokens_are_401_problems(served: ServedProject, user_id: str, forgery, path) -> None:
+def test_forged_and_expired_tokens_are_401_problems(served: ServedProject, identity: dict, forgery, path) -> None:
     secret = PRODUCTION_ENV["DJANGO_SECRET_KEY"]
     token = {
-        "bad-signature": jwt(access_claims(user_id, 300), "not-the-secret-key"),
-        "alg-none": jwt(access_claims(user_id, 300), "", alg="none"),
-        "expired": jwt(access_claims(user_id, -60), secret),
+        "bad-signature": jwt(access_claims(identity, 300), "not-the-secret-key"),
+        "alg-none": jwt(access_claims(identity, 300), "", alg="none"),
+        "expired": jwt(access_claims(identity, -60), secret),
         "garbage": "' OR 1=1 --",
-        "empty-signature": jwt(access_claims(user_id, 300), secret).rsplit(".", 1)[0] + ".",
+        "empty-signature": jwt(access_claims(identity, 300), secret).rsplit(".", 1)[0] + ".",
     }[forgery]
 
     answer = served.request("GET", path, token=token)

@@ -10,7 +10,7 @@ from apps.users.managers import UserManager
 from apps.users.models import User
 from apps.users.selectors import user_get
 
-MSG_PASSWORD_TO_CHANGE_EMAIL = "Enter your current password to change the email you log in with."
+MSG_CONFIRM_EMAIL_CHANGE = "Enter your current password to change the email you log in with."
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -45,7 +45,7 @@ class UserUpdateSerializer(serializers.Serializer):
             and UserManager.normalize_email(email) != user.email
             and not user.check_password(password)
         ):
-            raise serializers.ValidationError({"current_password": MSG_PASSWORD_TO_CHANGE_EMAIL})
+            raise serializers.ValidationError({"current_password": MSG_CONFIRM_EMAIL_CHANGE})
         return attrs
 
 

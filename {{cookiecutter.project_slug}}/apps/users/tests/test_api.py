@@ -6,7 +6,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from apps.core.exceptions import PROBLEM_CONTENT_TYPE
 from apps.users.models import User
-from apps.users.serializers import MSG_PASSWORD_TO_CHANGE_EMAIL
+from apps.users.serializers import MSG_CONFIRM_EMAIL_CHANGE
 from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -191,7 +191,7 @@ def test_changing_the_email_needs_the_current_password(api: APIClient, user: Use
     # Then it is refused, naming the missing proof, and the account keeps its email
     assert response.status_code == 400
     assert response.json()["errors"] == [
-        {"field": "current_password", "message": MSG_PASSWORD_TO_CHANGE_EMAIL, "code": "invalid"}
+        {"field": "current_password", "message": MSG_CONFIRM_EMAIL_CHANGE, "code": "invalid"}
     ]
     assert User.objects.get(pk=user.pk).email == original
 
