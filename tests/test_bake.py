@@ -188,13 +188,29 @@ def test_make_test_meets_the_coverage_floor(default_project: Path, project_pytho
     assert "Required test coverage of 90" in result.stdout
 
 
-def test_make_lint_runs_every_linter_and_passes(default_project: Path, project_python: Path) -> None:
-    result = run(["make", "lint", f"PYTHON={project_python}"], cwd=default_project)
+def test_make_ci_runs_what_ci_checks_and_passes(default_project: Path, project_python: Path) -> None:
+    result = run(["make", "ci", f"PYTHON={project_python}"], cwd=default_project)
 
+    assert "No changes detected" in result.stdout  # makemigrations --check
     assert "All checks passed!" in result.stdout  # ruff check
     assert "already formatted" in result.stdout  # ruff format --check
     assert "Success: no issues found" in result.stdout  # mypy
     assert "0 broken" in result.stdout  # lint-imports
+    assert "Required test coverage" in result.stdout  # make test, with its floor
+
+
+def test_make_ci_stops_at_a_missing_migration(cookies_session, project_python: Path) -> None:
+    result = cookies_session.bake(extra_context={"project_slug": "unmigrated", "include_example_app": "no"})
+    project = Path(result.project_path)
+    models = project / "apps" / "users" / "models.py"
+    new_field = "    nickname = models.CharField(max_length=30, blank=True)\n"
+    models.write_text(models.read_text().replace("    full_name = ", f"{new_field}    full_name = ", 1))
+
+    outcome = run(["make", "ci", f"PYTHON={project_python}"], cwd=project, check=False)
+
+    assert outcome.returncode != 0
+    assert "Add field nickname to user" in outcome.stdout
+    assert "ruff" not in outcome.stdout  # stopped before the slower checks
 
 
 @pytest.mark.parametrize(
