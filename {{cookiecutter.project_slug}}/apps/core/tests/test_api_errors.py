@@ -14,7 +14,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from apps.core.exceptions import (
@@ -25,12 +24,12 @@ from apps.core.exceptions import (
     server_error,
 )
 from apps.core.parsers import MSG_NESTED_TOO_DEEP
+from apps.core.tests.test_throttling import freeze_throttle_clock
 from apps.core.throttling import AnonRateThrottle
 
 SERVICE_REFUSAL = "Bookings cannot start on a Sunday."
 DATABASE_DOWN = 'connection to server at "10.9.8.7", port 5432 failed: Connection refused'
 STATEMENT_TIMEOUT = "canceling statement due to statement timeout"
-MID_MINUTE = 1_800_000_030.0
 
 
 class AddressSerializer(serializers.Serializer):
@@ -191,8 +190,7 @@ def test_unsupported_method_is_405(api: APIClient) -> None:
 
 
 def test_throttled_is_429_with_retry_after(api: APIClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    # One fixed instant: two requests straddling the end of a minute would be counted in two windows.
-    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: MID_MINUTE)
+    freeze_throttle_clock(monkeypatch)
     api.get("/api/throttled/")
 
     response = api.get("/api/throttled/")

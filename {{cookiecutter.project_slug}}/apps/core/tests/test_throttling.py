@@ -3,12 +3,21 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from apps.core.throttling import AnonRateThrottle, CounterRateThrottle, ScopedRateThrottle, UserRateThrottle
 from apps.users.tests.factories import UserFactory
 
 WINDOW_START = 1_800_000_000.0  # a multiple of 60 and 3600
+
+
+def freeze_throttle_clock(monkeypatch: pytest.MonkeyPatch, at: float = WINDOW_START + 30) -> None:
+    """Every throttle reads one instant: requests straddling the end of a window would be counted in two.
+
+    For tests that go through views, which make their own throttles; ``frozen`` below is for one throttle.
+    """
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: at)
 
 
 class ThreePerMinute(AnonRateThrottle):

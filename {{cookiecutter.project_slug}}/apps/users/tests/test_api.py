@@ -2,9 +2,9 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.test import APIClient
-from rest_framework.throttling import SimpleRateThrottle
 
 from apps.core.exceptions import PROBLEM_CONTENT_TYPE
+from apps.core.tests.test_throttling import freeze_throttle_clock
 from apps.users.models import User
 from apps.users.serializers import MSG_CONFIRM_EMAIL_CHANGE
 from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -12,7 +12,6 @@ from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 STRONG_PASSWORD = "plausible-Horse-42"
-MID_MINUTE = 1_800_000_030.0
 
 
 @pytest.fixture
@@ -80,8 +79,7 @@ def test_wrong_password_is_401(api: APIClient, user: User) -> None:
 
 
 def test_login_is_rate_limited(api: APIClient, user: User, monkeypatch: pytest.MonkeyPatch) -> None:
-    # One fixed instant: requests straddling the end of a minute would be counted in two windows.
-    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: MID_MINUTE)
+    freeze_throttle_clock(monkeypatch)
 
     statuses = [
         api.post(reverse("auth-token"), {"email": user.email, "password": "wrong"}).status_code for _ in range(11)
