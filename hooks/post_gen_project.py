@@ -62,6 +62,7 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
     ),
     "ci_tool=github": (".github",),
     "ci_tool=gitlab": (".gitlab-ci.yml",),
+    ("ci_tool=github", "use_docker"): (".github/workflows/image.yml",),
     "use_docker": (
         ".dockerignore",
         "Dockerfile",

@@ -50,6 +50,8 @@ BAKES = {
         "include_example_app": "no",
         "ci_tool": "none",
     },
+    # Run here on the Python running pytest; tests/test_pythons.py runs the bakes of every
+    # other offered version on their own interpreters.
     "bsd-python311": {"open_source_license": "BSD-3-Clause", "python_version": "3.11"},
     "apache-python313": {"open_source_license": "Apache-2.0", "python_version": "3.13"},
     "proprietary-berlin": {"open_source_license": "Proprietary", "timezone": "Europe/Berlin"},

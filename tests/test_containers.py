@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,72 @@ def test_the_image_user_can_write_its_uploads_and_not_its_code(project: Path) ->
     assert [args for name, args in instructions if name == "COPY" and "--chown" in args] == []
     assert re.findall(r"chown (\S+) (\S+)", runs) == [("app:app", "/app/media")]
     assert ("WORKDIR", "/app") in instructions
+
+
+# --- `make image-check`, the generated CI's image job, with a stand-in for docker ---------
+
+# `build` is logged; `run --rm -e NAME=VALUE... IMAGE COMMAND...` runs COMMAND in the project
+# directory (the image's WORKDIR) with the image's ENV (FAKE_DOCKER_IMAGE_ENV) and the -e values.
+FAKE_DOCKER = """#!{python}
+import json, os, sys
+
+args = sys.argv[1:]
+with open(os.environ["FAKE_DOCKER_LOG"], "a") as log:
+    log.write(" ".join(args[:1]) + "\\n")
+if args[:2] == ["build", "--tag"] and args[3:] == ["."]:
+    sys.exit(0)
+if args[:2] != ["run", "--rm"]:
+    sys.exit(f"fake docker: unexpected arguments {{args}}")
+env = json.loads(os.environ["FAKE_DOCKER_IMAGE_ENV"])
+rest = args[2:]
+while rest[0] == "-e":
+    name, value = rest[1].split("=", 1)
+    env[name] = value
+    rest = rest[2:]
+image, command = rest[0], rest[1:]
+os.execvpe(command[0], command, env)
+"""
+
+
+def make_image_check(project: Path, python: Path, tmp_path: Path, *make_args: str) -> subprocess.CompletedProcess[str]:
+    docker = tmp_path / "docker"
+    docker.write_text(FAKE_DOCKER.format(python=sys.executable))
+    docker.chmod(0o755)
+    env = {
+        "FAKE_DOCKER_LOG": str(tmp_path / "docker.log"),
+        "FAKE_DOCKER_IMAGE_ENV": json.dumps(clean_env(image_environment(project, python))),
+    }
+    return run(["make", "image-check", f"DOCKER={docker}", *make_args], cwd=project, env=env, check=False)
+
+
+def test_image_check_builds_then_loads_the_image_as_production_does(
+    project: Path, project_python: Path, tmp_path: Path
+) -> None:
+    result = make_image_check(project, project_python, tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "docker.log").read_text().split() == ["build", "run", "run"]
+    assert "System check identified no issues" in result.stdout
+
+
+def test_image_check_fails_when_the_image_cannot_load_its_settings(
+    project: Path, project_python: Path, tmp_path: Path
+) -> None:
+    result = make_image_check(project, project_python, tmp_path, "IMAGE_CHECK_ENV=")
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("ci_tool", ["github", "gitlab"])
+def test_generated_ci_builds_the_image_with_make_image_check(cookies_session, ci_tool: str) -> None:
+    result = cookies_session.bake(extra_context={"project_slug": f"image_{ci_tool}", "ci_tool": ci_tool})
+    project = Path(result.project_path)
+
+    if ci_tool == "github":
+        [job] = yaml.safe_load((project / ".github/workflows/image.yml").read_text())["jobs"].values()
+        commands = [step["run"] for step in job["steps"] if "run" in step]
+    else:
+        commands = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["image"]["script"]
+
+    assert commands == ["make image-check"]
