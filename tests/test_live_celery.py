@@ -2,11 +2,14 @@
 
 The second test kills a worker (SIGKILL to its whole process tree) while the task
 is blocked inside the database, and shows the message is delivered again and the
-effect happens once.
+effect happens once. The third gives the worker a task that kills the process
+running it, every time: the message is dropped after a few deliveries, not
+handed back forever, and the worker goes on with the next one.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -51,6 +54,7 @@ def runner(cookies_session, project_python: Path, postgres_url: str, redis_url: 
     project = Path(result.project_path)
     database_url, drop_database = create_database(project_python, postgres_url)
     broker = redis_url.rsplit("/", 1)[0] + "/5"
+    cache_url = redis_url.rsplit("/", 1)[0] + "/6"  # counts unfinished deliveries across worker processes
     mail_dir = tmp_path_factory.mktemp("mail")
     runner = ProjectRunner(
         project,
@@ -60,15 +64,16 @@ def runner(cookies_session, project_python: Path, postgres_url: str, redis_url: 
             "DJANGO_SETTINGS_MODULE": "config.settings.local",
             "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": broker,
+            "REDIS_URL": cache_url,
             # Redis hands back an unacknowledged message after this many seconds.
             "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
             "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "DJANGO_EMAIL_FILE_PATH": str(mail_dir),
         },
     )
-    subprocess.run(
-        [str(project_python), "-c", f"import redis; redis.Redis.from_url({broker!r}).flushdb()"], check=True
-    )
+    for url in (broker, cache_url):
+        flush = f"import redis; redis.Redis.from_url({url!r}).flushdb()"
+        subprocess.run([str(project_python), "-c", flush], check=True)
     runner.manage("migrate", "--noinput")
     yield runner
     drop_database()
@@ -159,3 +164,35 @@ def test_task_of_a_killed_worker_is_delivered_again_and_done_once(runner: Projec
 
     assert len(sent_mails(runner, email)) == 1
     assert "succeeded" in (tmp_path / "second.log").read_text()
+
+
+# Appended to the baked project's apps/core/tasks.py: a task that dies the way an
+# out-of-memory kill does, taking the pool process that runs it along.
+POISON_TASK = """
+
+@shared_task
+def poison_task() -> None:
+    import os, signal
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_task_that_kills_every_worker_running_it_is_dropped(runner: ProjectRunner, tmp_path: Path) -> None:
+    tasks = runner.project / "apps" / "core" / "tasks.py"
+    tasks.write_text(tasks.read_text() + POISON_TASK)
+    runner.shell("from apps.core.tasks import poison_task; poison_task.delay()")
+    log = tmp_path / "worker.log"
+
+    worker = start_worker(runner, log)
+    try:
+        wait_until(lambda: "Dropped task apps.core.tasks.poison_task" in log.read_text(), 90, "the drop")
+        # The worker survived it and takes the next message.
+        sign_up(runner, "cid@example.com")
+        wait_until(lambda: runner.shell(SENT_AT.format(email="cid@example.com")) != "None", 60, "the next task")
+        assert worker.poll() is None
+    finally:
+        kill_tree(worker)
+
+    text = log.read_text()
+    assert len(re.findall(r"Process 'ForkPoolWorker-\d+' pid:\d+ exited with 'signal 9", text)) == 3, text[-4000:]
+    assert "its last 3 deliveries never finished" in text

@@ -1,9 +1,11 @@
+import logging
 import re
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.utils import timezone
 {%- if cookiecutter.use_drf %}
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
@@ -11,7 +13,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 {%- endif %}
 
 from apps.core.tasks import {% if cookiecutter.use_drf %}jwt_blacklist_flush_expired_task, {% endif %}sessions_clear_expired_task
-from config.celery import app
+from config.celery import MAX_UNFINISHED_DELIVERIES, MSG_POISON_DROPPED, app, unfinished_deliveries_key
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +62,66 @@ def test_workers_consume_every_queue_a_task_is_sent_to(command_file: str) -> Non
 
     assert consumed
     assert routed <= consumed
+
+
+def expired_session() -> Session:
+    yesterday = timezone.now() - timedelta(days=1)
+    return Session.objects.create(session_key="expired", session_data="", expire_date=yesterday)
+
+
+def test_a_delivery_that_finishes_leaves_no_count() -> None:
+    expired_session()
+
+    sessions_clear_expired_task.apply(task_id="finishes")
+
+    assert not Session.objects.exists()
+    assert cache.get(unfinished_deliveries_key("finishes")) is None
+
+
+def test_a_message_whose_deliveries_never_finished_is_dropped_with_an_error(caplog) -> None:
+    # Given: every earlier delivery died with its worker, so none cleared its count.
+    expired_session()
+    cache.set(unfinished_deliveries_key("poison"), MAX_UNFINISHED_DELIVERIES)
+
+    # When: it is delivered once more.
+    with caplog.at_level(logging.ERROR, logger="config.celery"):
+        sessions_clear_expired_task.apply(task_id="poison")
+
+    # Then: the task does not run, says why, and the count is gone.
+    assert Session.objects.filter(session_key="expired").exists()
+    assert [record.getMessage() for record in caplog.records] == [
+        MSG_POISON_DROPPED % (sessions_clear_expired_task.name, "poison", MAX_UNFINISHED_DELIVERIES)
+    ]
+    assert cache.get(unfinished_deliveries_key("poison")) is None
+
+
+def test_a_message_under_the_limit_runs_again() -> None:
+    expired_session()
+    cache.set(unfinished_deliveries_key("survivor"), MAX_UNFINISHED_DELIVERIES - 1)
+
+    sessions_clear_expired_task.apply(task_id="survivor")
+
+    assert not Session.objects.exists()
+    assert cache.get(unfinished_deliveries_key("survivor")) is None
+
+
+def test_a_task_that_fails_clears_its_count(monkeypatch) -> None:
+    def fail(*args, **kwargs) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("apps.core.tasks.call_command", fail)
+
+    with pytest.raises(RuntimeError):
+        sessions_clear_expired_task.apply(task_id="fails")
+
+    assert cache.get(unfinished_deliveries_key("fails")) is None
+
+
+def test_a_task_runs_when_the_cache_cannot_count(monkeypatch) -> None:
+    # django-redis with IGNORE_EXCEPTIONS answers None while Redis is down.
+    expired_session()
+    monkeypatch.setattr(cache, "incr", lambda *args, **kwargs: None)
+
+    sessions_clear_expired_task.apply(task_id="no-cache")
+
+    assert not Session.objects.exists()
