@@ -27,6 +27,8 @@ TOKEN = "/api/v1/auth/token/"  # noqa: S105 - a path, not a secret
 REFRESH = "/api/v1/auth/token/refresh/"
 VERIFY = "/api/v1/auth/token/verify/"
 LOGOUT = "/api/v1/auth/logout/"
+RESET = "/api/v1/auth/password-reset/"
+RESET_CONFIRM = "/api/v1/auth/password-reset/confirm/"
 ME = "/api/v1/users/me/"
 ORDERS = "/api/v1/orders/"
 # Over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
@@ -73,6 +75,9 @@ def valid_body(served: ServedProject, path: str, refresh: str) -> dict:
         REFRESH: {"refresh": refresh},
         VERIFY: {"token": refresh},
         LOGOUT: {"refresh": refresh},
+        RESET: {"email": USER_EMAIL},
+        # Well-formed, but no link was sent for it: the answer is a 400 on the token.
+        RESET_CONFIRM: {"uid": "bm9ib2R5", "token": "cz9ktb-0123456789abcdef", "password": "a-New-password-43"},
         ME: {"full_name": "Ann"},
         ORDERS: {"items": [{"product_id": served.product_id, "quantity": 1}], "notes": "ring twice"},
     }[path]
@@ -84,6 +89,8 @@ WRITES = [
     ("POST", REFRESH),
     ("POST", VERIFY),
     ("POST", LOGOUT),
+    ("POST", RESET),
+    ("POST", RESET_CONFIRM),
     ("PATCH", ME),
     ("POST", ORDERS),
 ]
@@ -97,6 +104,10 @@ TEXT_FIELDS = [
     ("POST", REFRESH, "refresh"),
     ("POST", VERIFY, "token"),
     ("POST", LOGOUT, "refresh"),
+    ("POST", RESET, "email"),
+    ("POST", RESET_CONFIRM, "uid"),
+    ("POST", RESET_CONFIRM, "token"),
+    ("POST", RESET_CONFIRM, "password"),
     ("PATCH", ME, "email"),
     ("PATCH", ME, "full_name"),
     ("POST", ORDERS, "notes"),
@@ -287,7 +298,7 @@ def test_hostile_text_is_refused_or_stored_verbatim(
         assert 400 <= answer.status < 500, (answer.status, answer.body[:300])
         assert_problem(answer)
         return
-    assert answer.status in {200, 201}, answer.body[:300]
+    assert answer.status in {200, 201, 202}, answer.body[:300]
     assert answer.headers["content-type"] == "application/json"
     assert answer.headers["x-content-type-options"] == "nosniff"
     if (path, field) in ECHOED:

@@ -26,6 +26,18 @@ class SignupSerializer(serializers.Serializer):
     full_name = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
 
 
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    """What the reset link carries (uid, token), and the new password."""
+
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+
+
 class UserUpdateSerializer(serializers.Serializer):
     """Profile changes by the user themself; ``context["user"]`` is who is asking."""
 

@@ -10,3 +10,11 @@ def user_welcome_email_send_task(*, user_id: str) -> None:
     from apps.users.services import user_welcome_email_send
 
     user_welcome_email_send(user_id=user_id)
+
+
+@shared_task(**RETRY_TRANSIENT_ERRORS)
+def user_password_reset_email_send_task(*, email: str) -> None:
+    """Takes the address, not an id: the lookup happens here, so the request costs the same for any address."""
+    from apps.users.services import user_password_reset_email_send
+
+    user_password_reset_email_send(email=email)

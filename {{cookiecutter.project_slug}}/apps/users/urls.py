@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenRefreshView, TokenVerifyView
 
-from apps.users.views import LoginView, MeView, SignupView
+from apps.users.views import LoginView, MeView, PasswordResetConfirmView, PasswordResetRequestView, SignupView
 
 urlpatterns = [
     path("auth/signup/", SignupView.as_view(), name="auth-signup"),
@@ -10,5 +10,7 @@ urlpatterns = [
     path("auth/token/verify/", TokenVerifyView.as_view(), name="auth-token-verify"),
     # Logging out blacklists the refresh token; the short-lived access token expires on its own.
     path("auth/logout/", TokenBlacklistView.as_view(), name="auth-logout"),
+    path("auth/password-reset/", PasswordResetRequestView.as_view(), name="auth-password-reset"),
+    path("auth/password-reset/confirm/", PasswordResetConfirmView.as_view(), name="auth-password-reset-confirm"),
     path("users/me/", MeView.as_view(), name="users-me"),
 ]

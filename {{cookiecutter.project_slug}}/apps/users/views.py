@@ -2,8 +2,8 @@
 
 from typing import cast
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,8 +11,17 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
 from apps.users.models import User
-from apps.users.serializers import SignupSerializer, UserSerializer, UserUpdateSerializer
-from apps.users.services import user_create, user_update
+from apps.users.serializers import (
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
+    SignupSerializer,
+    UserSerializer,
+    UserUpdateSerializer,
+)
+from apps.users.services import user_create, user_password_reset_confirm, user_password_reset_request, user_update
+
+# The same answer whether or not the address has an account.
+MSG_RESET_REQUESTED = "If an account uses this address, a link to set a new password is on its way."
 
 
 class LoginView(TokenObtainPairView):
@@ -32,6 +41,35 @@ class SignupView(APIView):
         serializer.is_valid(raise_exception=True)
         user = user_create(**serializer.validated_data)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class PasswordResetRequestView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_scope = "auth"
+
+    @extend_schema(
+        request=PasswordResetRequestSerializer,
+        responses={202: inline_serializer("PasswordResetRequested", {"detail": serializers.CharField()})},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user_password_reset_request(**serializer.validated_data)
+        return Response({"detail": MSG_RESET_REQUESTED}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_scope = "auth"
+
+    @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user_password_reset_confirm(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):

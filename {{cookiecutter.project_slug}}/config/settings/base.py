@@ -9,6 +9,7 @@ from typing import Any
 
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -135,6 +136,31 @@ EMAIL_FILE_PATH = env("DJANGO_EMAIL_FILE_PATH", default=str(BASE_DIR / "tmp" / "
 # Django waits for a mail server forever by default; a stalled one would hold the
 # sending task, and the row it locks to send exactly once, until the task is killed.
 EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=10)
+
+RESET_URL_PROBE = {"uid": "\0uid", "token": "\0token"}
+MSG_BAD_RESET_URL = "DJANGO_PASSWORD_RESET_URL must contain {uid} and {token}, and no other {placeholder}: got %r"
+
+
+def password_reset_url(template: str) -> str:
+    """The link in password reset emails, checked at start-up rather than when the first email fails."""
+    try:
+        filled = template.format_map(RESET_URL_PROBE)
+    except (AttributeError, KeyError, IndexError, ValueError) as error:
+        raise ImproperlyConfigured(MSG_BAD_RESET_URL % template) from error
+    if any(marker not in filled for marker in RESET_URL_PROBE.values()):
+        raise ImproperlyConfigured(MSG_BAD_RESET_URL % template)
+    return template
+
+
+# The page of your frontend that posts uid, token and the new password to the API.
+PASSWORD_RESET_URL = password_reset_url(
+    env(
+        "DJANGO_PASSWORD_RESET_URL",
+        default={{ ("https://" ~ cookiecutter.domain_name ~ "/reset-password/{uid}/{token}/") | pystr }},
+    ),
+)
+# A reset link works for an hour; Django's default is three days.
+PASSWORD_RESET_TIMEOUT = 60 * 60
 
 
 def redis_cache(url: str) -> dict[str, Any]:

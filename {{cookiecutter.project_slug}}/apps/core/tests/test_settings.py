@@ -24,6 +24,7 @@ OPTIONAL_ENV = (
     "DJANGO_READ_DOT_ENV_FILE",
     "DJANGO_DB_POOL",
     "DJANGO_API_NUM_PROXIES",
+    "DJANGO_PASSWORD_RESET_URL",
 {%- if cookiecutter.use_sentry %}
     "SENTRY_ENVIRONMENT",
 {%- endif %}
@@ -201,3 +202,28 @@ def test_processes_starting_together_agree_on_one_local_key(monkeypatch, tmp_pat
 
     assert keys == {key_file.read_text()}
     assert "" not in keys
+
+
+def test_the_password_reset_link_points_at_the_frontend_named_in_the_environment(monkeypatch) -> None:
+    url = "https://app.example.com/account/reset?uid={uid}&token={token}"
+
+    settings = load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, "DJANGO_PASSWORD_RESET_URL": url})
+
+    assert url == settings.PASSWORD_RESET_URL
+    assert settings.PASSWORD_RESET_TIMEOUT == 3600
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://app.example.com/reset/",
+        "https://app.example.com/reset/{uid}/",
+        "https://app.example.com/reset/{uid}/{token}/{step}/",
+        "https://app.example.com/reset/{0}/{uid}/{token}/",
+        "https://app.example.com/reset/{uid.hex}/{token}/",
+        "https://app.example.com/reset/{uid/{token}/",
+    ],
+)
+def test_a_password_reset_link_it_cannot_fill_stops_the_start(monkeypatch, url: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_PASSWORD_RESET_URL must contain"):
+        load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, "DJANGO_PASSWORD_RESET_URL": url})

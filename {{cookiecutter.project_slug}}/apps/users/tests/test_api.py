@@ -1,4 +1,7 @@
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
+from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -7,7 +10,9 @@ from apps.core.exceptions import PROBLEM_CONTENT_TYPE
 from apps.core.tests.test_throttling import freeze_throttle_clock
 from apps.users.models import User
 from apps.users.serializers import MSG_CONFIRM_EMAIL_CHANGE
+from apps.users.services import MSG_RESET_LINK_INVALID
 from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
+from apps.users.views import MSG_RESET_REQUESTED
 
 pytestmark = pytest.mark.django_db
 
@@ -219,3 +224,65 @@ def test_inactive_user_cannot_obtain_tokens(api: APIClient) -> None:
     response = api.post(reverse("auth-token"), {"email": user.email, "password": DEFAULT_PASSWORD})
 
     assert response.status_code == 401
+
+
+# --- password reset ---------------------------------------------------------------
+
+
+@pytest.fixture
+def ask_for_reset(api: APIClient, settings, django_capture_on_commit_callbacks):
+    settings.PASSWORD_RESET_URL = "https://app.example.com/reset?uid={uid}&token={token}"
+
+    def ask(email: str):
+        with django_capture_on_commit_callbacks(execute=True):
+            return api.post(reverse("auth-password-reset"), {"email": email})
+
+    return ask
+
+
+def link_in(message: mail.EmailMessage) -> dict[str, str]:
+    [url] = [word for word in message.body.split() if word.startswith("https://app.example.com/")]
+    return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+
+
+def test_asking_for_a_reset_answers_the_same_whether_or_not_the_account_exists(user: User, ask_for_reset) -> None:
+    known = ask_for_reset(user.email)
+    unknown = ask_for_reset("nobody@example.com")
+
+    assert known.status_code == unknown.status_code == 202
+    assert known.json() == unknown.json() == {"detail": MSG_RESET_REQUESTED}
+    assert [message.to for message in mail.outbox] == [[user.email]]
+
+
+def test_a_reset_sets_the_password_and_ends_every_earlier_session(api: APIClient, user: User, ask_for_reset) -> None:
+    # Given a session from before, and a reset link
+    tokens = obtain_tokens(api, user)
+    ask_for_reset(user.email)
+
+    # When the link is used with a new password
+    link = link_in(mail.outbox[0])
+    confirmed = api.post(reverse("auth-password-reset-confirm"), {**link, "password": STRONG_PASSWORD})
+
+    # Then the new password logs in, and the old session's tokens are dead
+    assert confirmed.status_code == 204
+    login = api.post(reverse("auth-token"), {"email": user.email, "password": STRONG_PASSWORD})
+    assert login.status_code == 200
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    assert api.get(reverse("users-me")).status_code == 401
+
+
+def test_a_bad_reset_link_is_a_token_error(api: APIClient, user: User) -> None:
+    response = api.post(
+        reverse("auth-password-reset-confirm"), {"uid": "bm9ib2R5", "token": "1-forged", "password": STRONG_PASSWORD}
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM_CONTENT_TYPE
+    assert response.json()["errors"] == [{"field": "token", "message": MSG_RESET_LINK_INVALID, "code": "invalid"}]
+
+
+def test_asking_for_a_reset_needs_an_email(api: APIClient) -> None:
+    response = api.post(reverse("auth-password-reset"), {"email": "not an address"})
+
+    assert response.status_code == 400
+    assert [error["field"] for error in response.json()["errors"]] == ["email"]

@@ -5,8 +5,8 @@ import pytest
 from django.core import mail
 
 from apps.users.models import User
-from apps.users.services import WELCOME_EMAIL_SUBJECT, user_create
-from apps.users.tasks import user_welcome_email_send_task
+from apps.users.services import WELCOME_EMAIL_SUBJECT, user_create, user_password_reset_request
+from apps.users.tasks import user_password_reset_email_send_task, user_welcome_email_send_task
 from config.celery import app
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +21,19 @@ def test_sign_up_enqueues_the_welcome_email_only_after_commit(django_capture_on_
         delay.assert_not_called()
 
     delay.assert_called_once_with(user_id=str(user.pk))
+
+
+def test_a_reset_request_enqueues_the_address_whether_or_not_it_has_an_account(
+    django_capture_on_commit_callbacks,
+) -> None:
+    # The lookup happens in the task, so the request does the same work for any address.
+    with (
+        mock.patch.object(user_password_reset_email_send_task, "delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        user_password_reset_request(email="Nobody@Example.com")
+
+    delay.assert_called_once_with(email="nobody@example.com")
 
 
 def test_task_sends_once_however_often_it_runs(user: User) -> None:
