@@ -21,6 +21,9 @@ class User(UUIDModel, TimeStampedModel, AbstractBaseUser, PermissionsMixin):
         help_text="Unselect this instead of deleting accounts.",
     )
     welcome_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set once the owner of the address has followed the link mailed at sign-up (or a
+    # password reset link). Accounts made by staff or commands start verified.
+    email_verified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()
 

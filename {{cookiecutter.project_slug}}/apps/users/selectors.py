@@ -29,6 +29,11 @@ def user_get(*, user_id: uuid.UUID | str) -> User | None:
         return None
 
 
+def user_can_authenticate(user: User | None) -> bool:
+    """Who may obtain and refresh API tokens: active accounts whose address is verified."""
+    return user is not None and user.is_active and user.email_verified_at is not None
+
+
 def user_get_by_email(*, email: str) -> User | None:
     return User.objects.filter(email=User.objects.normalize_email(email)).first()
 

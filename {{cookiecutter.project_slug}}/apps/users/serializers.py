@@ -26,6 +26,13 @@ class SignupSerializer(serializers.Serializer):
     full_name = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
 
 
+class EmailVerifySerializer(serializers.Serializer):
+    """What the link in the welcome email carries."""
+
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+
+
 class PasswordResetRequestSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
 

@@ -5,6 +5,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
@@ -19,10 +20,17 @@ from apps.users.managers import UserManager
 from apps.users.models import User
 from apps.users.selectors import USER_STATS_CACHE_KEY, user_get_by_email
 {%- if cookiecutter.use_celery %}
-from apps.users.tasks import user_password_reset_email_send_task, user_welcome_email_send_task
+from apps.users.tasks import (
+    user_password_reset_email_send_task,
+    user_signup_notice_send_task,
+    user_welcome_email_send_task,
+)
 {%- endif %}
+from apps.users.tokens import email_verification_token_generator
 
 WELCOME_EMAIL_SUBJECT = "Welcome aboard"
+SIGNUP_NOTICE_SUBJECT = "Someone tried to sign up with your address"
+MSG_VERIFY_LINK_INVALID = "This confirmation link is invalid or has expired."
 RESET_EMAIL_SUBJECT = "Set a new password"
 MSG_RESET_LINK_INVALID = "This password reset link is invalid or has expired; ask for a new one."
 # At most one reset email per address in this window: the public endpoint that asks
@@ -56,14 +64,22 @@ def user_create(
     password: str | None = None,
     full_name: str = "",
     is_staff: bool = False,
+    email_verified: bool = True,
 ) -> User:
     """Create an account; raises ``ValidationError`` for a taken email or a weak password.
 
     ``password=None`` makes an account that cannot log in with a password
-    (for invitations or single sign-on). The welcome email goes out only once the
-    account is committed, so a rolled-back sign-up never sends one.
+    (for invitations or single sign-on). ``email_verified=False`` is for sign-ups
+    (``user_signup``): the account cannot log in until its owner follows the link in
+    the welcome email. The welcome email goes out only once the account is
+    committed, so a rolled-back sign-up never sends one.
     """
-    user = User(email=UserManager.normalize_email(email), full_name=full_name, is_staff=is_staff)
+    user = User(
+        email=UserManager.normalize_email(email),
+        full_name=full_name,
+        is_staff=is_staff,
+        email_verified_at=timezone.now() if email_verified else None,
+    )
     user.full_clean(exclude=["password"])
     if password is None:
         user.set_unusable_password()
@@ -83,6 +99,60 @@ def user_create(
     # robust: a mail server outage after the commit is logged, not turned into a failed sign-up.
     transaction.on_commit(partial(user_welcome_email_send, user_id=user.pk), robust=True)
 {%- endif %}
+    return user
+
+
+@transaction.atomic
+def user_signup(*, email: str, password: str, full_name: str = "") -> None:
+    """Self-service sign-up: a new, unverified account, or a notice to the address's owner.
+
+    Either way the caller learns nothing about whether the address was taken: the
+    same errors for a weak password, the same password hashing cost, no return
+    value. A new account's welcome email carries the link that verifies it; the
+    owner of a taken address is told somebody tried, and how to reset the password.
+    """
+    if user_get_by_email(email=email) is None:
+        user_create(email=email, password=password, full_name=full_name, email_verified=False)
+        return
+    try:
+        validate_password(password, user=User(email=UserManager.normalize_email(email), full_name=full_name))
+    except ValidationError as error:
+        raise ValidationError({"password": error.error_list}) from error
+    make_password(password)  # as long as creating the account would have taken
+{%- if cookiecutter.use_celery %}
+    transaction.on_commit(
+        partial(user_signup_notice_send_task.delay, email=UserManager.normalize_email(email)), robust=True
+    )
+{%- else %}
+    transaction.on_commit(partial(user_signup_notice_send, email=UserManager.normalize_email(email)), robust=True)
+{%- endif %}
+
+
+def _user_from_link(uid: str) -> User | None:
+    """The active account a mailed link names, locked, or None for a link that names none."""
+    try:
+        user_id = urlsafe_base64_decode(uid).decode()
+    except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError
+        return None
+    try:
+        # Locked: two uses of one link at once queue here, and the second finds it spent.
+        return User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+    except ValidationError:  # not a UUID
+        return None
+
+
+def _link(template: str, user: User, token: str) -> str:
+    return template.format(uid=urlsafe_base64_encode(force_bytes(user.pk)), token=token)
+
+
+@transaction.atomic
+def user_email_verify(*, uid: str, token: str) -> User:
+    """Mark the address verified from the link in the welcome email; the account can then log in."""
+    user = _user_from_link(uid)
+    if user is None or not email_verification_token_generator.check_token(user, token):
+        raise ValidationError({"token": MSG_VERIFY_LINK_INVALID})
+    user.email_verified_at = timezone.now()
+    user.save(update_fields=["email_verified_at", "updated_at"])
     return user
 
 
@@ -129,19 +199,44 @@ def user_welcome_email_send(*, user_id: uuid.UUID | str) -> bool:
         user = (
             User.objects.select_for_update()
             .filter(pk=user_id, is_active=True, welcome_email_sent_at__isnull=True)
-            .only("id", "email", "full_name", "welcome_email_sent_at")
             .first()
         )
         if user is None:
             return False
+        message = f"Hello {user.get_short_name()}, your account is ready."
+        if user.email_verified_at is None:
+            link = _link(settings.EMAIL_VERIFY_URL, user, email_verification_token_generator.make_token(user))
+            message = (
+                f"Hello {user.get_short_name()},\n\nconfirm your address to start using your account "
+                f"(within {settings.PASSWORD_RESET_TIMEOUT // 60} minutes):\n{link}\n\n"
+                "Link expired? Ask for a password reset with this address: it confirms the address too."
+            )
         send_mail(
             subject=WELCOME_EMAIL_SUBJECT,
-            message=f"Hello {user.get_short_name()}, your account is ready.",
+            message=message,
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[user.email],
         )
         user.welcome_email_sent_at = timezone.now()
         user.save(update_fields=["welcome_email_sent_at"])
+    return True
+
+
+def user_signup_notice_send(*, email: str) -> bool:
+    """Tell the owner of ``email`` that somebody tried to sign up with it; False when no account uses it."""
+    user = user_get_by_email(email=email)
+    if user is None or not user.is_active:
+        return False
+    send_mail(
+        subject=SIGNUP_NOTICE_SUBJECT,
+        message=(
+            f"Hello {user.get_short_name()},\n\nsomebody tried to create an account with this address, "
+            "which already has one. If it was you, log in, or ask for a password reset if you forgot "
+            "the password. If it was not, you need do nothing."
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+    )
     return True
 
 
@@ -168,9 +263,7 @@ def user_password_reset_email_send(*, email: str) -> bool:
     user = user_get_by_email(email=email)
     if user is None or not user.is_active or not user.has_usable_password():
         return False
-    link = settings.PASSWORD_RESET_URL.format(
-        uid=urlsafe_base64_encode(force_bytes(user.pk)), token=default_token_generator.make_token(user)
-    )
+    link = _link(settings.PASSWORD_RESET_URL, user, default_token_generator.make_token(user))
     send_mail(
         subject=RESET_EMAIL_SUBJECT,
         message=(
@@ -186,20 +279,12 @@ def user_password_reset_email_send(*, email: str) -> bool:
 
 @transaction.atomic
 def user_password_reset_confirm(*, uid: str, token: str, password: str) -> User:
-    """Set a new password from an emailed link.
+    """Set a new password from an emailed link; it also verifies the address.
 
     The token is bound to the old password hash, so the link works once; and the
     JWTs issued before (which carry a hash of it too) stop working with it.
     """
-    try:
-        user_id = urlsafe_base64_decode(uid).decode()
-    except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError
-        user_id = ""
-    try:
-        # Locked: two uses of one link at once queue here, and the second finds it spent.
-        user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
-    except ValidationError:  # not a UUID
-        user = None
+    user = _user_from_link(uid)
     if user is None or not default_token_generator.check_token(user, token):
         raise ValidationError({"token": MSG_RESET_LINK_INVALID})
     try:
@@ -207,5 +292,10 @@ def user_password_reset_confirm(*, uid: str, token: str, password: str) -> User:
     except ValidationError as error:
         raise ValidationError({"password": error.error_list}) from error
     user.set_password(password)
-    user.save(update_fields=["password", "updated_at"])
+    changed = ["password", "updated_at"]
+    if user.email_verified_at is None:
+        # The link reached the address: that is what verifying it proves.
+        user.email_verified_at = timezone.now()
+        changed.append("email_verified_at")
+    user.save(update_fields=changed)
     return user

@@ -18,3 +18,11 @@ def user_password_reset_email_send_task(*, email: str) -> None:
     from apps.users.services import user_password_reset_email_send
 
     user_password_reset_email_send(email=email)
+
+
+@shared_task(**RETRY_TRANSIENT_ERRORS)
+def user_signup_notice_send_task(*, email: str) -> None:
+    """Takes the address: a sign-up for a taken one must cost the request no more than a new one."""
+    from apps.users.services import user_signup_notice_send
+
+    user_signup_notice_send(email=email)

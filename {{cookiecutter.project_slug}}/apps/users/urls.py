@@ -1,10 +1,18 @@
 from django.urls import path
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenRefreshView, TokenVerifyView
 
-from apps.users.views import LoginView, MeView, PasswordResetConfirmView, PasswordResetRequestView, SignupView
+from apps.users.views import (
+    EmailVerifyView,
+    LoginView,
+    MeView,
+    PasswordResetConfirmView,
+    PasswordResetRequestView,
+    SignupView,
+)
 
 urlpatterns = [
     path("auth/signup/", SignupView.as_view(), name="auth-signup"),
+    path("auth/verify-email/", EmailVerifyView.as_view(), name="auth-verify-email"),
     path("auth/token/", LoginView.as_view(), name="auth-token"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="auth-token-refresh"),
     path("auth/token/verify/", TokenVerifyView.as_view(), name="auth-token-verify"),

@@ -12,15 +12,23 @@ from rest_framework_simplejwt.views import TokenObtainPairView
 
 from apps.users.models import User
 from apps.users.serializers import (
+    EmailVerifySerializer,
     PasswordResetConfirmSerializer,
     PasswordResetRequestSerializer,
     SignupSerializer,
     UserSerializer,
     UserUpdateSerializer,
 )
-from apps.users.services import user_create, user_password_reset_confirm, user_password_reset_request, user_update
+from apps.users.services import (
+    user_email_verify,
+    user_password_reset_confirm,
+    user_password_reset_request,
+    user_signup,
+    user_update,
+)
 
-# The same answer whether or not the address has an account.
+# The same answers whether or not the address has an account.
+MSG_SIGNUP_ACCEPTED = "Check your inbox: the email we sent has a link that confirms your address."
 MSG_RESET_REQUESTED = "If an account uses this address, a link to set a new password is on its way."
 
 
@@ -35,12 +43,28 @@ class SignupView(APIView):
     authentication_classes: list[type] = []
     throttle_scope = "auth"
 
-    @extend_schema(request=SignupSerializer, responses={201: UserSerializer})
+    @extend_schema(
+        request=SignupSerializer,
+        responses={202: inline_serializer("SignupAccepted", {"detail": serializers.CharField()})},
+    )
     def post(self, request: Request) -> Response:
         serializer = SignupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = user_create(**serializer.validated_data)
-        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        user_signup(**serializer.validated_data)
+        return Response({"detail": MSG_SIGNUP_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
+
+
+class EmailVerifyView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_scope = "auth"
+
+    @extend_schema(request=EmailVerifySerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        serializer = EmailVerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user_email_verify(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PasswordResetRequestView(APIView):

@@ -137,29 +137,32 @@ EMAIL_FILE_PATH = env("DJANGO_EMAIL_FILE_PATH", default=str(BASE_DIR / "tmp" / "
 # sending task, and the row it locks to send exactly once, until the task is killed.
 EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=10)
 
-RESET_URL_PROBE = {"uid": "\0uid", "token": "\0token"}
-MSG_BAD_RESET_URL = "DJANGO_PASSWORD_RESET_URL must contain {uid} and {token}, and no other {placeholder}: got %r"
+EMAILED_LINK_PROBE = {"uid": "\0uid", "token": "\0token"}
+MSG_BAD_EMAILED_LINK = "%s must contain {uid} and {token}, and no other {placeholder}: got %r"
 
 
-def password_reset_url(template: str) -> str:
-    """The link in password reset emails, checked at start-up rather than when the first email fails."""
+def emailed_link(variable: str, default: str) -> str:
+    """A link template for emails, from ``variable``; checked at start-up, not when the first email fails."""
+    template = env(variable, default=default)
     try:
-        filled = template.format_map(RESET_URL_PROBE)
+        filled = template.format_map(EMAILED_LINK_PROBE)
     except (AttributeError, KeyError, IndexError, ValueError) as error:
-        raise ImproperlyConfigured(MSG_BAD_RESET_URL % template) from error
-    if any(marker not in filled for marker in RESET_URL_PROBE.values()):
-        raise ImproperlyConfigured(MSG_BAD_RESET_URL % template)
+        raise ImproperlyConfigured(MSG_BAD_EMAILED_LINK % (variable, template)) from error
+    if any(marker not in filled for marker in EMAILED_LINK_PROBE.values()):
+        raise ImproperlyConfigured(MSG_BAD_EMAILED_LINK % (variable, template))
     return template
 
 
-# The page of your frontend that posts uid, token and the new password to the API.
-PASSWORD_RESET_URL = password_reset_url(
-    env(
-        "DJANGO_PASSWORD_RESET_URL",
-        default={{ ("https://" ~ cookiecutter.domain_name ~ "/reset-password/{uid}/{token}/") | pystr }},
-    ),
+# Pages of your frontend that post uid and token (and, for a reset, the new password) to the API.
+EMAIL_VERIFY_URL = emailed_link(
+    "DJANGO_EMAIL_VERIFY_URL",
+    {{ ("https://" ~ cookiecutter.domain_name ~ "/verify-email/{uid}/{token}/") | pystr }},
 )
-# A reset link works for an hour; Django's default is three days.
+PASSWORD_RESET_URL = emailed_link(
+    "DJANGO_PASSWORD_RESET_URL",
+    {{ ("https://" ~ cookiecutter.domain_name ~ "/reset-password/{uid}/{token}/") | pystr }},
+)
+# Reset and verification links work for an hour; Django's default is three days.
 PASSWORD_RESET_TIMEOUT = 60 * 60
 
 

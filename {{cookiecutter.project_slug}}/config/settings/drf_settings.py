@@ -44,6 +44,8 @@ SIMPLE_JWT = {
     # Tokens carry a digest of the password hash: changing the password ends every session.
     "CHECK_REVOKE_TOKEN": True,
     "TOKEN_REFRESH_SERIALIZER": "apps.users.serializers.TokenRefreshSerializer",
+    # Sign-ups log in once their address is verified.
+    "USER_AUTHENTICATION_RULE": "apps.users.selectors.user_can_authenticate",
 }
 
 SPECTACULAR_SETTINGS = {

@@ -25,10 +25,14 @@ OPTIONAL_ENV = (
     "DJANGO_DB_POOL",
     "DJANGO_API_NUM_PROXIES",
     "DJANGO_PASSWORD_RESET_URL",
+    "DJANGO_EMAIL_VERIFY_URL",
 {%- if cookiecutter.use_sentry %}
     "SENTRY_ENVIRONMENT",
 {%- endif %}
 )
+
+# The links mailed for password reset and address verification, and their settings.
+LINK_SETTINGS = [("DJANGO_PASSWORD_RESET_URL", "PASSWORD_RESET_URL"), ("DJANGO_EMAIL_VERIFY_URL", "EMAIL_VERIFY_URL")]
 
 
 def load(module: str, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> ModuleType:
@@ -204,26 +208,28 @@ def test_processes_starting_together_agree_on_one_local_key(monkeypatch, tmp_pat
     assert "" not in keys
 
 
-def test_the_password_reset_link_points_at_the_frontend_named_in_the_environment(monkeypatch) -> None:
-    url = "https://app.example.com/account/reset?uid={uid}&token={token}"
+@pytest.mark.parametrize(("variable", "setting"), LINK_SETTINGS)
+def test_emailed_links_point_at_the_frontend_named_in_the_environment(monkeypatch, variable, setting) -> None:
+    url = "https://app.example.com/account/page?uid={uid}&token={token}"
 
-    settings = load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, "DJANGO_PASSWORD_RESET_URL": url})
+    settings = load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, variable: url})
 
-    assert url == settings.PASSWORD_RESET_URL
+    assert url == getattr(settings, setting)
     assert settings.PASSWORD_RESET_TIMEOUT == 3600
 
 
 @pytest.mark.parametrize(
     "url",
     [
-        "https://app.example.com/reset/",
-        "https://app.example.com/reset/{uid}/",
-        "https://app.example.com/reset/{uid}/{token}/{step}/",
-        "https://app.example.com/reset/{0}/{uid}/{token}/",
-        "https://app.example.com/reset/{uid.hex}/{token}/",
-        "https://app.example.com/reset/{uid/{token}/",
+        "https://app.example.com/page/",
+        "https://app.example.com/page/{uid}/",
+        "https://app.example.com/page/{uid}/{token}/{step}/",
+        "https://app.example.com/page/{0}/{uid}/{token}/",
+        "https://app.example.com/page/{uid.hex}/{token}/",
+        "https://app.example.com/page/{uid/{token}/",
     ],
 )
-def test_a_password_reset_link_it_cannot_fill_stops_the_start(monkeypatch, url: str) -> None:
-    with pytest.raises(ImproperlyConfigured, match="DJANGO_PASSWORD_RESET_URL must contain"):
-        load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, "DJANGO_PASSWORD_RESET_URL": url})
+@pytest.mark.parametrize(("variable", "setting"), LINK_SETTINGS)
+def test_an_emailed_link_it_cannot_fill_stops_the_start(monkeypatch, variable: str, setting: str, url: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match=f"{variable} must contain"):
+        load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, variable: url})

@@ -1,4 +1,5 @@
 import factory
+from django.utils import timezone
 
 from apps.users.models import User
 
@@ -13,3 +14,4 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     full_name = factory.Faker("name")
     password = factory.django.Password(DEFAULT_PASSWORD)
+    email_verified_at = factory.LazyFunction(timezone.now)

@@ -10,9 +10,9 @@ from apps.core.exceptions import PROBLEM_CONTENT_TYPE
 from apps.core.tests.test_throttling import freeze_throttle_clock
 from apps.users.models import User
 from apps.users.serializers import MSG_CONFIRM_EMAIL_CHANGE
-from apps.users.services import MSG_RESET_LINK_INVALID
+from apps.users.services import MSG_RESET_LINK_INVALID, MSG_VERIFY_LINK_INVALID, SIGNUP_NOTICE_SUBJECT
 from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
-from apps.users.views import MSG_RESET_REQUESTED
+from apps.users.views import MSG_RESET_REQUESTED, MSG_SIGNUP_ACCEPTED
 
 pytestmark = pytest.mark.django_db
 
@@ -30,16 +30,34 @@ def obtain_tokens(api: APIClient, user: User) -> dict[str, str]:
     return response.json()
 
 
-def test_signup_creates_an_account_and_never_echoes_the_password(api: APIClient) -> None:
-    response = api.post(
-        reverse("auth-signup"), {"email": "Ann@Example.com", "password": STRONG_PASSWORD, "full_name": "Ann"}
-    )
+def link_in(message: mail.EmailMessage) -> dict[str, str]:
+    [url] = [word for word in message.body.split() if word.startswith("https://app.example.com/")]
+    return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
 
-    assert response.status_code == 201
-    body = response.json()
-    assert set(body) == {"id", "email", "full_name", "created_at"}
-    assert body["email"] == "ann@example.com"
-    assert User.objects.get(pk=body["id"]).check_password(STRONG_PASSWORD)
+
+def test_signup_logs_in_only_after_the_link_in_the_welcome_email(
+    api: APIClient, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.EMAIL_VERIFY_URL = "https://app.example.com/verify?uid={uid}&token={token}"
+    credentials = {"email": "Ann@Example.com", "password": STRONG_PASSWORD}
+
+    # Given a sign-up, answered without echoing anything back
+    with django_capture_on_commit_callbacks(execute=True):
+        signup = api.post(reverse("auth-signup"), {**credentials, "full_name": "Ann"})
+    assert signup.status_code == 202
+    assert signup.json() == {"detail": MSG_SIGNUP_ACCEPTED}
+    assert User.objects.get(email="ann@example.com").check_password(STRONG_PASSWORD)
+
+    # Then it cannot log in before its address is confirmed...
+    assert api.post(reverse("auth-token"), credentials).status_code == 401
+
+    # ...and can once the link in the email is followed, which works once
+    link = link_in(mail.outbox[0])
+    assert api.post(reverse("auth-verify-email"), link).status_code == 204
+    assert api.post(reverse("auth-token"), credentials).status_code == 200
+    again = api.post(reverse("auth-verify-email"), link)
+    assert again.status_code == 400
+    assert again.json()["errors"] == [{"field": "token", "message": MSG_VERIFY_LINK_INVALID, "code": "invalid"}]
 
 
 def test_signup_with_a_weak_password_is_a_field_error(api: APIClient) -> None:
@@ -55,15 +73,18 @@ def test_signup_with_a_weak_password_is_a_field_error(api: APIClient) -> None:
     assert not User.objects.exists()
 
 
-def test_signup_with_a_taken_email_is_refused(api: APIClient) -> None:
-    UserFactory.create(email="ann@example.com")
+def test_signup_with_a_taken_email_answers_like_a_new_one_and_tells_the_owner(
+    api: APIClient, django_capture_on_commit_callbacks
+) -> None:
+    owner = UserFactory.create(email="ann@example.com")
 
-    response = api.post(reverse("auth-signup"), {"email": "ANN@example.com", "password": STRONG_PASSWORD})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(reverse("auth-signup"), {"email": "ANN@example.com", "password": STRONG_PASSWORD})
 
-    assert response.status_code == 400
-    assert response.json()["errors"] == [
-        {"field": "email", "message": "User with this Email address already exists.", "code": "unique"}
-    ]
+    assert response.status_code == 202
+    assert response.json() == {"detail": MSG_SIGNUP_ACCEPTED}
+    assert list(User.objects.all()) == [owner]
+    assert [(m.subject, m.to) for m in mail.outbox] == [(SIGNUP_NOTICE_SUBJECT, [owner.email])]
 
 
 def test_login_returns_a_token_pair_that_authenticates(api: APIClient, user: User) -> None:
@@ -238,11 +259,6 @@ def ask_for_reset(api: APIClient, settings, django_capture_on_commit_callbacks):
             return api.post(reverse("auth-password-reset"), {"email": email})
 
     return ask
-
-
-def link_in(message: mail.EmailMessage) -> dict[str, str]:
-    [url] = [word for word in message.body.split() if word.startswith("https://app.example.com/")]
-    return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
 
 
 def test_asking_for_a_reset_answers_the_same_whether_or_not_the_account_exists(user: User, ask_for_reset) -> None:

@@ -7,15 +7,19 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.users.models import User
-from apps.users.selectors import user_stats
+from apps.users.selectors import user_can_authenticate, user_stats
 from apps.users.services import (
     MSG_RESET_LINK_INVALID,
+    MSG_VERIFY_LINK_INVALID,
     RESET_EMAIL_SUBJECT,
+    SIGNUP_NOTICE_SUBJECT,
     WELCOME_EMAIL_SUBJECT,
     user_create,
     user_deactivate,
+    user_email_verify,
     user_password_reset_confirm,
     user_password_reset_request,
+    user_signup,
     user_update,
     user_welcome_email_send,
 )
@@ -298,3 +302,109 @@ def test_a_weak_new_password_is_a_password_error_and_the_link_still_works(user: 
 
     assert PASSWORD_TOO_SHORT in excinfo.value.message_dict["password"]
     user_password_reset_confirm(uid=uid, token=token, password=STRONG_PASSWORD)
+
+
+def test_a_reset_link_also_verifies_the_address(request_reset) -> None:
+    user = user_create(email="ann@example.com", password=DEFAULT_PASSWORD, email_verified=False)
+    [(uid, token)] = request_reset(user.email)
+
+    user_password_reset_confirm(uid=uid, token=token, password=STRONG_PASSWORD)
+
+    user.refresh_from_db()
+    assert user_can_authenticate(user)
+
+
+# --- sign-up and verification -----------------------------------------------------
+
+VERIFY_URL = "https://app.example.com/verify?uid={uid}&token={token}"
+
+
+@pytest.fixture
+def sign_up(settings, django_capture_on_commit_callbacks):
+    """Sign up through the service; return the emails it sent."""
+    settings.EMAIL_VERIFY_URL = VERIFY_URL
+
+    def sign_up(email: str, password: str = STRONG_PASSWORD) -> list[mail.EmailMessage]:
+        sent = len(mail.outbox)
+        with django_capture_on_commit_callbacks(execute=True):
+            user_signup(email=email, password=password, full_name="Ann Lee")
+        return mail.outbox[sent:]
+
+    return sign_up
+
+
+def verify_link(message: mail.EmailMessage) -> tuple[str, str]:
+    [url] = [word for word in message.body.split() if word.startswith("https://app.example.com/verify")]
+    query = parse_qs(urlsplit(url).query)
+    return query["uid"][0], query["token"][0]
+
+
+def test_accounts_made_by_services_and_commands_start_verified() -> None:
+    made = user_create(email="ann@example.com", password=STRONG_PASSWORD)
+    commanded = User.objects.create_user("bob@example.com", STRONG_PASSWORD)
+
+    assert user_can_authenticate(made)
+    assert user_can_authenticate(commanded)
+
+
+def test_a_sign_up_is_unverified_until_its_link_is_followed(sign_up) -> None:
+    [welcome] = sign_up("Ann@Example.com")
+    user = User.objects.get(email="ann@example.com")
+    assert welcome.subject == WELCOME_EMAIL_SUBJECT
+    assert not user_can_authenticate(user)
+
+    verified = user_email_verify(uid=verify_link(welcome)[0], token=verify_link(welcome)[1])
+
+    assert verified.pk == user.pk
+    assert user_can_authenticate(User.objects.get(pk=user.pk))
+
+
+def test_a_verification_link_works_once(sign_up) -> None:
+    uid, token = verify_link(sign_up("ann@example.com")[0])
+    user_email_verify(uid=uid, token=token)
+
+    with pytest.raises(ValidationError) as excinfo:
+        user_email_verify(uid=uid, token=token)
+
+    assert excinfo.value.message_dict == {"token": [MSG_VERIFY_LINK_INVALID]}
+
+
+def test_a_verification_link_is_void_once_the_address_changes(sign_up) -> None:
+    uid, token = verify_link(sign_up("ann@example.com")[0])
+    user_update(user=User.objects.get(email="ann@example.com"), email="someone.else@example.com")
+
+    with pytest.raises(ValidationError) as excinfo:
+        user_email_verify(uid=uid, token=token)
+
+    assert excinfo.value.message_dict == {"token": [MSG_VERIFY_LINK_INVALID]}
+    assert not user_can_authenticate(User.objects.get(email="someone.else@example.com"))
+
+
+def test_signing_up_with_a_taken_address_changes_nothing_and_tells_its_owner(user: User, sign_up) -> None:
+    password_before = user.password
+
+    sent = sign_up(user.email.upper())
+
+    assert [(message.subject, message.to) for message in sent] == [(SIGNUP_NOTICE_SUBJECT, [user.email])]
+    assert list(User.objects.all()) == [user]
+    user.refresh_from_db()
+    assert user.password == password_before
+
+
+@pytest.mark.parametrize("taken", [False, True])
+def test_a_weak_password_is_refused_alike_for_a_new_or_a_taken_address(taken: bool, sign_up) -> None:
+    if taken:
+        UserFactory.create(email="ann@example.com")
+
+    with pytest.raises(ValidationError) as excinfo:
+        sign_up("ann@example.com", password="short")
+
+    assert PASSWORD_TOO_SHORT in excinfo.value.message_dict["password"]
+    assert mail.outbox == []
+
+
+def test_only_active_verified_accounts_authenticate() -> None:
+    assert user_can_authenticate(UserFactory.build())
+    assert not user_can_authenticate(UserFactory.build(is_active=False))
+    assert not user_can_authenticate(UserFactory.build(email_verified_at=None))
+    assert not user_can_authenticate(None)
