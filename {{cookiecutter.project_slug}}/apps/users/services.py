@@ -112,8 +112,13 @@ def user_signup(*, email: str, password: str, full_name: str = "") -> None:
     owner of a taken address is told somebody tried, and how to reset the password.
     """
     if user_get_by_email(email=email) is None:
-        user_create(email=email, password=password, full_name=full_name, email_verified=False)
-        return
+        try:
+            user_create(email=email, password=password, full_name=full_name, email_verified=False)
+            return
+        except ValidationError as error:
+            # Another sign-up took the address since the lookup: answer as for a taken one.
+            if not any(taken.code == "unique" for taken in getattr(error, "error_dict", {}).get("email", [])):
+                raise
     try:
         validate_password(password, user=User(email=UserManager.normalize_email(email), full_name=full_name))
     except ValidationError as error:

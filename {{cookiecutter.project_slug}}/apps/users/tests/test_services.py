@@ -6,6 +6,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from apps.users import services
 from apps.users.models import User
 from apps.users.selectors import user_can_authenticate, user_stats
 from apps.users.services import (
@@ -389,6 +390,22 @@ def test_signing_up_with_a_taken_address_changes_nothing_and_tells_its_owner(use
     assert list(User.objects.all()) == [user]
     user.refresh_from_db()
     assert user.password == password_before
+
+
+def test_a_sign_up_that_loses_the_race_for_its_address_answers_like_a_taken_one(
+    user: User, sign_up, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a sign-up that looked the address up just before a rival's account was committed
+    lookups = iter([None])
+    real_lookup = services.user_get_by_email
+    monkeypatch.setattr(services, "user_get_by_email", lambda *, email: next(lookups, real_lookup(email=email)))
+    monkeypatch.setattr(User, "validate_unique", lambda self, exclude=None: None)
+
+    # When it creates the account, the unique index refuses it; then the owner is told instead
+    sent = sign_up(user.email)
+
+    assert [(message.subject, message.to) for message in sent] == [(SIGNUP_NOTICE_SUBJECT, [user.email])]
+    assert list(User.objects.all()) == [user]
 
 
 @pytest.mark.parametrize("taken", [False, True])
