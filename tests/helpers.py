@@ -16,6 +16,7 @@ import venv
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
+from typing import NoReturn
 
 import pytest
 
@@ -237,12 +238,16 @@ def require_services() -> bool:
     return os.environ.get("REQUIRE_SERVICES", "").lower() in {"1", "true", "yes"}
 
 
+def missing(message: str) -> NoReturn:
+    """Something a test needs is not here: skipped locally, an error in CI (which provides it)."""
+    if require_services():
+        pytest.fail(f"REQUIRE_SERVICES is set but {message}")
+    pytest.skip(message)
+
+
 def required_tool(command: str, package: str) -> str:
     """A Debian tool's path: skipped locally without it, an error in CI (which installs it)."""
     binary = shutil.which(command)
     if binary is None:
-        message = f"{command} is not installed (apt-get install -y {package})"
-        if require_services():
-            pytest.fail(f"REQUIRE_SERVICES is set but {message}")
-        pytest.skip(message)
+        missing(f"{command} is not installed (apt-get install -y {package})")
     return binary

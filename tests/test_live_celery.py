@@ -53,8 +53,9 @@ def runner(cookies_session, project_python: Path, postgres_url: str, redis_url: 
     assert result.exit_code == 0, result.exception
     project = Path(result.project_path)
     database_url, drop_database = create_database(project_python, postgres_url)
-    broker = redis_url.rsplit("/", 1)[0] + "/5"
-    cache_url = redis_url.rsplit("/", 1)[0] + "/6"  # counts unfinished deliveries across worker processes
+    redis_server = redis_url.rsplit("/", 1)[0]
+    broker = f"{redis_server}/5"
+    cache_url = f"{redis_server}/6"  # counts unfinished deliveries across worker processes
     mail_dir = tmp_path_factory.mktemp("mail")
     runner = ProjectRunner(
         project,
@@ -130,19 +131,7 @@ def test_task_of_a_killed_worker_is_delivered_again_and_done_once(runner: Projec
     try:
         assert locker.stdout.readline().strip() == "locked"
         first = start_worker(runner, tmp_path / "first.log")
-        wait_until(
-            lambda: (
-                runner.shell(
-                    "from django.db import connection\n"
-                    "with connection.cursor() as c:\n"
-                    "    c.execute(\"select count(*) from pg_stat_activity where wait_event_type = 'Lock'\")\n"
-                    "    print(c.fetchone()[0])"
-                )
-                != "0"
-            ),
-            60,
-            "the task to block on the row lock",
-        )
+        wait_until(lambda: runner.shell(LOCK_WAITERS) != "0", 60, "the task to block on the row lock")
         kill_tree(first)
     finally:
         locker.stdin.write("\n")

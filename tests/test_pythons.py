@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import TEMPLATE_DIR, bake, find_python, project_venv, require_services, run
+from tests.helpers import TEMPLATE_DIR, bake, find_python, missing, project_venv, run
 
 MISSING_PYTHON = "python{version} is not installed (looked on PATH and under ~/.pyenv/versions)"
 
@@ -44,10 +44,7 @@ def declared(request, tmp_path_factory) -> tuple[str, Path, Path]:
     version = request.param
     interpreter = find_python(version)
     if interpreter is None:
-        message = MISSING_PYTHON.format(version=version)
-        if require_services():
-            pytest.fail(f"REQUIRE_SERVICES is set but {message}")
-        pytest.skip(message)
+        missing(MISSING_PYTHON.format(version=version))
     project = bake(tmp_path_factory.mktemp(f"python{version}"), {"python_version": version})
     return version, project, project_venv(interpreter)
 

@@ -42,6 +42,14 @@ def user_stats_cache_clear() -> None:
     cache.delete(USER_STATS_CACHE_KEY)
 
 
+def _validate_new_password(password: str, user: User) -> None:
+    """Django's password validators, with their errors attributed to the field so an API can point at it."""
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.error_list}) from error
+
+
 def _save_claiming_email(user: User, **save_options: Any) -> None:
     """Save, turning a lost race for the email into the error full_clean gives.
 
@@ -84,11 +92,7 @@ def user_create(
     if password is None:
         user.set_unusable_password()
     else:
-        try:
-            validate_password(password, user=user)
-        except ValidationError as error:
-            # Attributed to the field, so an API can point the user at it.
-            raise ValidationError({"password": error.error_list}) from error
+        _validate_new_password(password, user)
         user.set_password(password)
     _save_claiming_email(user)
     transaction.on_commit(user_stats_cache_clear)
@@ -111,6 +115,7 @@ def user_signup(*, email: str, password: str, full_name: str = "") -> None:
     value. A new account's welcome email carries the link that verifies it; the
     owner of a taken address is told somebody tried, and how to reset the password.
     """
+    email = UserManager.normalize_email(email)
     if user_get_by_email(email=email) is None:
         try:
             user_create(email=email, password=password, full_name=full_name, email_verified=False)
@@ -119,17 +124,12 @@ def user_signup(*, email: str, password: str, full_name: str = "") -> None:
             # Another sign-up took the address since the lookup: answer as for a taken one.
             if not any(taken.code == "unique" for taken in getattr(error, "error_dict", {}).get("email", [])):
                 raise
-    try:
-        validate_password(password, user=User(email=UserManager.normalize_email(email), full_name=full_name))
-    except ValidationError as error:
-        raise ValidationError({"password": error.error_list}) from error
+    _validate_new_password(password, User(email=email, full_name=full_name))
     make_password(password)  # as long as creating the account would have taken
 {%- if cookiecutter.use_celery %}
-    transaction.on_commit(
-        partial(user_signup_notice_send_task.delay, email=UserManager.normalize_email(email)), robust=True
-    )
+    transaction.on_commit(partial(user_signup_notice_send_task.delay, email=email), robust=True)
 {%- else %}
-    transaction.on_commit(partial(user_signup_notice_send, email=UserManager.normalize_email(email)), robust=True)
+    transaction.on_commit(partial(user_signup_notice_send, email=email), robust=True)
 {%- endif %}
 
 
@@ -292,10 +292,7 @@ def user_password_reset_confirm(*, uid: str, token: str, password: str) -> User:
     user = _user_from_link(uid)
     if user is None or not default_token_generator.check_token(user, token):
         raise ValidationError({"token": MSG_RESET_LINK_INVALID})
-    try:
-        validate_password(password, user=user)
-    except ValidationError as error:
-        raise ValidationError({"password": error.error_list}) from error
+    _validate_new_password(password, user)
     user.set_password(password)
     changed = ["password", "updated_at"]
     if user.email_verified_at is None:

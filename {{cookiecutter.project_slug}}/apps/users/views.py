@@ -30,6 +30,7 @@ from apps.users.services import (
 # The same answers whether or not the address has an account.
 MSG_SIGNUP_ACCEPTED = "Check your inbox: the email we sent has a link that confirms your address."
 MSG_RESET_REQUESTED = "If an account uses this address, a link to set a new password is on its way."
+DETAIL_RESPONSE = inline_serializer("Detail", {"detail": serializers.CharField()})
 
 
 class LoginView(TokenObtainPairView):
@@ -38,15 +39,16 @@ class LoginView(TokenObtainPairView):
     throttle_scope = "auth"
 
 
-class SignupView(APIView):
+class AnonymousAuthView(APIView):
+    """Endpoints for clients without a session: no token is read, and the "auth" rate limit applies."""
+
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
     throttle_scope = "auth"
 
-    @extend_schema(
-        request=SignupSerializer,
-        responses={202: inline_serializer("SignupAccepted", {"detail": serializers.CharField()})},
-    )
+
+class SignupView(AnonymousAuthView):
+    @extend_schema(request=SignupSerializer, responses={202: DETAIL_RESPONSE})
     def post(self, request: Request) -> Response:
         serializer = SignupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -54,11 +56,7 @@ class SignupView(APIView):
         return Response({"detail": MSG_SIGNUP_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
 
 
-class EmailVerifyView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes: list[type] = []
-    throttle_scope = "auth"
-
+class EmailVerifyView(AnonymousAuthView):
     @extend_schema(request=EmailVerifySerializer, responses={204: None})
     def post(self, request: Request) -> Response:
         serializer = EmailVerifySerializer(data=request.data)
@@ -67,15 +65,8 @@ class EmailVerifyView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PasswordResetRequestView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes: list[type] = []
-    throttle_scope = "auth"
-
-    @extend_schema(
-        request=PasswordResetRequestSerializer,
-        responses={202: inline_serializer("PasswordResetRequested", {"detail": serializers.CharField()})},
-    )
+class PasswordResetRequestView(AnonymousAuthView):
+    @extend_schema(request=PasswordResetRequestSerializer, responses={202: DETAIL_RESPONSE})
     def post(self, request: Request) -> Response:
         serializer = PasswordResetRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -83,11 +74,7 @@ class PasswordResetRequestView(APIView):
         return Response({"detail": MSG_RESET_REQUESTED}, status=status.HTTP_202_ACCEPTED)
 
 
-class PasswordResetConfirmView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes: list[type] = []
-    throttle_scope = "auth"
-
+class PasswordResetConfirmView(AnonymousAuthView):
     @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None})
     def post(self, request: Request) -> Response:
         serializer = PasswordResetConfirmSerializer(data=request.data)

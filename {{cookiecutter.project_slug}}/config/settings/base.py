@@ -146,8 +146,8 @@ def emailed_link(variable: str, default: str) -> str:
     template = env(variable, default=default)
     try:
         filled = template.format_map(EMAILED_LINK_PROBE)
-    except (AttributeError, KeyError, IndexError, ValueError) as error:
-        raise ImproperlyConfigured(MSG_BAD_EMAILED_LINK % (variable, template)) from error
+    except (AttributeError, KeyError, IndexError, ValueError):  # a placeholder it cannot fill
+        filled = ""
     if any(marker not in filled for marker in EMAILED_LINK_PROBE.values()):
         raise ImproperlyConfigured(MSG_BAD_EMAILED_LINK % (variable, template))
     return template
