@@ -208,6 +208,17 @@ def cpu_seconds(pids: list[int]) -> float:
     return ticks / CLOCK_TICKS
 
 
+def busiest_worker_share(cpu_by_worker: dict[int, float]) -> float:
+    """The busiest gunicorn worker's share of the workers' CPU over a load run (1 / workers when even).
+
+    A gthread worker accepts whatever connection it sees first and keeps it while it is
+    kept alive, so wrk's 16 connections can all land on one worker: that run is served
+    by one core, at about half the throughput and twice the latency of an even split.
+    """
+    total = sum(cpu_by_worker.values())
+    return round(max(cpu_by_worker.values()) / total, 2) if total else 0.0
+
+
 def service_pids(served: ServedProject) -> dict[str, list[int]]:
     """The processes that serve a request: gunicorn's workers, PostgreSQL (every process) and Redis."""
     postgres = [
@@ -249,6 +260,7 @@ def bench_served(workdir: Path, postgres_url: str, duration: float) -> dict[str,
             log(f"load {name}: {method} {path} (probe {probe.status}) for {duration:g} s at {CONNECTIONS} connections")
             pids = service_pids(served)
             before = {group: cpu_seconds(members) for group, members in pids.items()}
+            before_workers = {pid: cpu_seconds([pid]) for pid in pids["app"]}
             result = run_load(
                 served.port, path, method=method, headers=headers, bodies=target.bodies, duration=duration
             )
@@ -256,17 +268,19 @@ def bench_served(workdir: Path, postgres_url: str, duration: float) -> dict[str,
                 group: round((cpu_seconds(members) - before[group]) / max(result.requests, 1) * 1000, 2)
                 for group, members in pids.items()
             }
+            busiest = busiest_worker_share({pid: cpu_seconds([pid]) - before_workers[pid] for pid in pids["app"]})
             load[name] = {
                 **load_entry(result),
                 "method": method,
                 "path": path,
                 "probe_status": probe.status,
                 "cpu_ms_per_request": cpu_ms,
+                "busiest_worker_share": busiest,
             }
             if probe.status >= 400:
                 load[name]["probe_body"] = probe.body[:500].decode(errors="replace")
             log(f"  {result.rps:.0f} req/s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, errors {result.errors}")
-            log(f"  CPU per request (ms): {cpu_ms}")
+            log(f"  CPU per request (ms): {cpu_ms}; busiest worker's share of the app CPU: {busiest:.0%}")
         workers = {str(pid): vm_rss_mb(pid) for pid in served.worker_pids()}
         log(f"worker memory after load: {workers}")
 
@@ -324,6 +338,7 @@ def evaluate(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]
         # law the mean latency at a fixed number of connections cannot fall below connections / that.
         floor = CONNECTIONS * sum(cpu.values()) / (os.cpu_count() or 1)
         rows.append((f"{name} mean latency floor", f"{floor:.1f} ms", "", None))
+        rows.append((f"{name} busiest worker's share", f"{entry['busiest_worker_share']:.0%}", "", None))
     few, many = (served["queries"][str(rows_)] for rows_ in QUERY_ROWS)
     for name in few:
         same = few[name]["queries"] == many[name]["queries"]
