@@ -30,7 +30,9 @@ LOGOUT = "/api/v1/auth/logout/"
 VERIFY_EMAIL = "/api/v1/auth/verify-email/"
 RESET = "/api/v1/auth/password-reset/"
 RESET_CONFIRM = "/api/v1/auth/password-reset/confirm/"
+EMAIL_CHANGE_CONFIRM = "/api/v1/auth/email-change/confirm/"
 ME = "/api/v1/users/me/"
+ME_EMAIL = "/api/v1/users/me/email/"
 ORDERS = "/api/v1/orders/"
 # Over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
 OVERSIZED = 3 * 1024 * 1024
@@ -80,7 +82,11 @@ def valid_body(served: ServedProject, path: str, refresh: str) -> dict:
         RESET: {"email": USER_EMAIL},
         # Well-formed, but no link was sent for it: the answer is a 400 on the token.
         RESET_CONFIRM: {"uid": "bm9ib2R5", "token": "cz9ktb-0123456789abcdef", "password": "a-New-password-43"},
+        # Unsigned: the answer is a 400 on the token.
+        EMAIL_CHANGE_CONFIRM: {"uid": "bm9ib2R5", "token": "Im5ld0BleGFtcGxlLmNvbSI:1vPqRs:0123456789abcdef"},
         ME: {"full_name": "Ann"},
+        # Answered 202; the link goes to an address nobody reads, and the account keeps its email.
+        ME_EMAIL: {"email": f"moved-{uuid.uuid4().hex[:8]}@example.com", "current_password": PASSWORD},
         ORDERS: {"items": [{"product_id": served.product_id, "quantity": 1}], "notes": "ring twice"},
     }[path]
 
@@ -94,7 +100,9 @@ WRITES = [
     ("POST", VERIFY_EMAIL),
     ("POST", RESET),
     ("POST", RESET_CONFIRM),
+    ("POST", EMAIL_CHANGE_CONFIRM),
     ("PATCH", ME),
+    ("POST", ME_EMAIL),
     ("POST", ORDERS),
 ]
 # Every text field of every write endpoint; items.0.product_id is text on the wire too.
@@ -113,8 +121,12 @@ TEXT_FIELDS = [
     ("POST", RESET_CONFIRM, "uid"),
     ("POST", RESET_CONFIRM, "token"),
     ("POST", RESET_CONFIRM, "password"),
+    ("POST", EMAIL_CHANGE_CONFIRM, "uid"),
+    ("POST", EMAIL_CHANGE_CONFIRM, "token"),
     ("PATCH", ME, "email"),
     ("PATCH", ME, "full_name"),
+    ("POST", ME_EMAIL, "email"),
+    ("POST", ME_EMAIL, "current_password"),
     ("POST", ORDERS, "notes"),
     ("POST", ORDERS, "items.0.product_id"),
 ]
@@ -125,7 +137,7 @@ STORED = {(SIGNUP, "full_name")}
 
 
 def token_for(method: str, path: str, tokens: dict[str, str]) -> str | None:
-    return tokens["patcher@example.com"] if path in {ME, ORDERS} else None
+    return tokens["patcher@example.com"] if path in {ME, ME_EMAIL, ORDERS} else None
 
 
 @pytest.mark.parametrize(("method", "path"), WRITES, ids=[path for _, path in WRITES])

@@ -11,6 +11,9 @@ from apps.users.models import User
 from apps.users.selectors import user_get
 
 MSG_CONFIRM_EMAIL_CHANGE = "Enter your current password to change the email you log in with."
+MSG_EMAIL_CHANGE_ELSEWHERE = (
+    "The email you log in with changes through users/me/email/, which mails the new address a link to confirm it."
+)
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -46,26 +49,40 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
 
 
 class UserUpdateSerializer(serializers.Serializer):
-    """Profile changes by the user themself; ``context["user"]`` is who is asking."""
+    """Profile changes by the user themself; ``context["user"]`` is who is asking.
+
+    ``email`` is accepted unchanged, so a client may send back the profile it read;
+    a new one needs the confirmation of ``EmailChangeSerializer``'s endpoint.
+    """
 
     email = serializers.EmailField(max_length=254, required=False)
     full_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    # The email is the login: whoever holds a stolen access token must not be able to take the account.
-    current_password = serializers.CharField(
-        write_only=True, required=False, max_length=128, style={"input_type": "password"}
-    )
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        user: User = self.context["user"]
-        password = attrs.pop("current_password", "")
-        email = attrs.get("email")
-        if (
-            email is not None
-            and UserManager.normalize_email(email) != user.email
-            and not user.check_password(password)
-        ):
-            raise serializers.ValidationError({"current_password": MSG_CONFIRM_EMAIL_CHANGE})
-        return attrs
+    def validate_email(self, email: str) -> str:
+        if UserManager.normalize_email(email) != self.context["user"].email:
+            raise serializers.ValidationError(MSG_EMAIL_CHANGE_ELSEWHERE)
+        return email
+
+
+class EmailChangeSerializer(serializers.Serializer):
+    """A new login email for ``context["user"]``, who proves to be themself with the current password."""
+
+    email = serializers.EmailField(max_length=254)
+    # The email is the login: whoever holds a stolen access token must not be able to take the account.
+    current_password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+
+    def validate_current_password(self, password: str) -> str:
+        if not self.context["user"].check_password(password):
+            raise serializers.ValidationError(MSG_CONFIRM_EMAIL_CHANGE)
+        return password
+
+
+class EmailChangeConfirmSerializer(serializers.Serializer):
+    """What the link mailed to the new address carries."""
+
+    uid = serializers.CharField(max_length=64)
+    # Longer than the other links' tokens: this one carries the new address, signed.
+    token = serializers.CharField(max_length=600)
 
 
 class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):

@@ -11,6 +11,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -21,25 +22,36 @@ from apps.users.models import User
 from apps.users.selectors import USER_STATS_CACHE_KEY, user_get_by_email
 {%- if cookiecutter.use_celery %}
 from apps.users.tasks import (
+    user_email_change_email_send_task,
+    user_email_changed_notice_send_task,
     user_password_reset_email_send_task,
     user_signup_notice_send_task,
     user_welcome_email_send_task,
 )
 {%- endif %}
-from apps.users.tokens import email_verification_token_generator
+from apps.users.tokens import email_change_token_email, email_change_token_make, email_verification_token_generator
 
 WELCOME_EMAIL_SUBJECT = "Welcome aboard"
 SIGNUP_NOTICE_SUBJECT = "Someone tried to sign up with your address"
 MSG_VERIFY_LINK_INVALID = "This confirmation link is invalid or has expired."
 RESET_EMAIL_SUBJECT = "Set a new password"
 MSG_RESET_LINK_INVALID = "This password reset link is invalid or has expired; ask for a new one."
-# At most one reset email per address in this window: the public endpoint that asks
-# for one cannot be used to flood somebody's inbox.
-PASSWORD_RESET_COOLDOWN_SECONDS = 5 * 60
+EMAIL_CHANGE_SUBJECT = "Confirm your new email address"
+EMAIL_CHANGED_SUBJECT = "The email address of your account was changed"
+MSG_EMAIL_CHANGE_LINK_INVALID = "This confirmation link is invalid or has expired; ask for the change again."
+# At most one reset or email-change link per address in this window: the endpoints
+# that ask for them cannot be used to flood somebody's inbox.
+MAIL_COOLDOWN_SECONDS = 5 * 60
 
 
 def user_stats_cache_clear() -> None:
     cache.delete(USER_STATS_CACHE_KEY)
+
+
+def _first_mail_in_cooldown(key: str) -> bool:
+    """Whether a rate-limited email may go out: False while ``key``'s window is open."""
+    # cache.add is False for a key that exists; None (Redis down, errors ignored) lets the email through.
+    return cache.add(key, True, MAIL_COOLDOWN_SECONDS) is not False
 
 
 def _validate_new_password(password: str, user: User) -> None:
@@ -163,7 +175,11 @@ def user_email_verify(*, uid: str, token: str) -> User:
 
 @transaction.atomic
 def user_update(*, user: User, full_name: str | None = None, email: str | None = None) -> User:
-    """Change profile fields; only what is passed is written."""
+    """Change profile fields; only what is passed is written.
+
+    A new email takes effect at once, unverified by any link: this is for staff and
+    commands. Account owners change theirs through ``user_email_change_request``.
+    """
     changed = []
     if full_name is not None and full_name != user.full_name:
         user.full_name = full_name
@@ -253,8 +269,7 @@ def user_password_reset_request(*, email: str) -> None:
     from answering "is this address registered?".
     """
     email = UserManager.normalize_email(email)
-    # False while this address's window is open; None (Redis down, errors ignored) lets it through.
-    if cache.add(f"users:password-reset-sent:{email}", True, PASSWORD_RESET_COOLDOWN_SECONDS) is False:
+    if not _first_mail_in_cooldown(f"users:password-reset-sent:{email}"):
         return
 {%- if cookiecutter.use_celery %}
     transaction.on_commit(partial(user_password_reset_email_send_task.delay, email=email), robust=True)
@@ -301,3 +316,89 @@ def user_password_reset_confirm(*, uid: str, token: str, password: str) -> User:
         changed.append("email_verified_at")
     user.save(update_fields=changed)
     return user
+
+
+def user_email_change_request(*, user: User, email: str) -> None:
+    """Mail ``email`` a link that makes it ``user``'s login email; nothing changes until it is followed.
+
+    Whether another account uses ``email`` is looked up only when the email is sent
+    (and then nothing is sent), so the caller learns nothing from the answer. At most
+    one link per address goes out in the cooldown window.
+    """
+    email = UserManager.normalize_email(email)
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise ValidationError({"email": error.error_list}) from error
+    if email == user.email or not _first_mail_in_cooldown(f"users:email-change-sent:{email}"):
+        return
+{%- if cookiecutter.use_celery %}
+    transaction.on_commit(
+        partial(user_email_change_email_send_task.delay, user_id=str(user.pk), email=email), robust=True
+    )
+{%- else %}
+    transaction.on_commit(partial(user_email_change_email_send, user_id=user.pk, email=email), robust=True)
+{%- endif %}
+
+
+def user_email_change_email_send(*, user_id: uuid.UUID | str, email: str) -> bool:
+    """Mail the link that confirms ``email`` as the account's new address; False when there is nothing to confirm.
+
+    Nothing: the account is gone or inactive, or an account (this one included) uses the address already.
+    """
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or user_get_by_email(email=email) is not None:
+        return False
+    link = _link(settings.EMAIL_CHANGE_URL, user, email_change_token_make(user, email))
+    send_mail(
+        subject=EMAIL_CHANGE_SUBJECT,
+        message=(
+            f"Hello {user.get_short_name()},\n\nto log in with this address from now on, confirm it "
+            f"within {settings.PASSWORD_RESET_TIMEOUT // 60} minutes:\n{link}\n\n"
+            "If you did not ask for this, ignore this email: nothing changes without the link."
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[email],
+    )
+    return True
+
+
+@transaction.atomic
+def user_email_change_confirm(*, uid: str, token: str) -> User:
+    """Make the address a confirmation link was mailed to the account's login email, verified.
+
+    The link works once (the token is bound to the address it replaces) and dies with a
+    password change. The address it replaces is told, so a change its owner did not
+    make does not go unnoticed.
+    """
+    user = _user_from_link(uid)
+    email = email_change_token_email(user, token) if user is not None else None
+    if user is None or email is None:
+        raise ValidationError({"token": MSG_EMAIL_CHANGE_LINK_INVALID})
+    previous = user.email
+    user.email = email
+    user.email_verified_at = timezone.now()
+    # Another account may have taken the address since the link was sent.
+    user.full_clean(exclude=["password"])
+    _save_claiming_email(user, update_fields=["email", "email_verified_at", "updated_at"])
+{%- if cookiecutter.use_celery %}
+    transaction.on_commit(
+        partial(user_email_changed_notice_send_task.delay, email=previous, new_email=email), robust=True
+    )
+{%- else %}
+    transaction.on_commit(partial(user_email_changed_notice_send, email=previous, new_email=email), robust=True)
+{%- endif %}
+    return user
+
+
+def user_email_changed_notice_send(*, email: str, new_email: str) -> None:
+    """Tell the address an account used to log in with that the account now uses ``new_email``."""
+    send_mail(
+        subject=EMAIL_CHANGED_SUBJECT,
+        message=(
+            f"Hello,\n\nthe account that used this address now logs in with {new_email}. "
+            "If you did not make this change, contact us straight away: somebody else may hold your account."
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[email],
+    )

@@ -26,3 +26,18 @@ def user_signup_notice_send_task(*, email: str) -> None:
     from apps.users.services import user_signup_notice_send
 
     user_signup_notice_send(email=email)
+
+
+@shared_task(**RETRY_TRANSIENT_ERRORS)
+def user_email_change_email_send_task(*, user_id: str, email: str) -> None:
+    """Looks up whether the address is taken here, not in the request: the answer there is the same either way."""
+    from apps.users.services import user_email_change_email_send
+
+    user_email_change_email_send(user_id=user_id, email=email)
+
+
+@shared_task(**RETRY_TRANSIENT_ERRORS)
+def user_email_changed_notice_send_task(*, email: str, new_email: str) -> None:
+    from apps.users.services import user_email_changed_notice_send
+
+    user_email_changed_notice_send(email=email, new_email=new_email)

@@ -2,8 +2,10 @@ from django.urls import path
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenRefreshView, TokenVerifyView
 
 from apps.users.views import (
+    EmailChangeConfirmView,
     EmailVerifyView,
     LoginView,
+    MeEmailView,
     MeView,
     PasswordResetConfirmView,
     PasswordResetRequestView,
@@ -20,5 +22,7 @@ urlpatterns = [
     path("auth/logout/", TokenBlacklistView.as_view(), name="auth-logout"),
     path("auth/password-reset/", PasswordResetRequestView.as_view(), name="auth-password-reset"),
     path("auth/password-reset/confirm/", PasswordResetConfirmView.as_view(), name="auth-password-reset-confirm"),
+    path("auth/email-change/confirm/", EmailChangeConfirmView.as_view(), name="auth-email-change-confirm"),
     path("users/me/", MeView.as_view(), name="users-me"),
+    path("users/me/email/", MeEmailView.as_view(), name="users-me-email"),
 ]

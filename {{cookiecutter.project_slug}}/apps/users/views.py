@@ -12,6 +12,8 @@ from rest_framework_simplejwt.views import TokenObtainPairView
 
 from apps.users.models import User
 from apps.users.serializers import (
+    EmailChangeConfirmSerializer,
+    EmailChangeSerializer,
     EmailVerifySerializer,
     PasswordResetConfirmSerializer,
     PasswordResetRequestSerializer,
@@ -20,6 +22,8 @@ from apps.users.serializers import (
     UserUpdateSerializer,
 )
 from apps.users.services import (
+    user_email_change_confirm,
+    user_email_change_request,
     user_email_verify,
     user_password_reset_confirm,
     user_password_reset_request,
@@ -30,6 +34,9 @@ from apps.users.services import (
 # The same answers whether or not the address has an account.
 MSG_SIGNUP_ACCEPTED = "Check your inbox: the email we sent has a link that confirms your address."
 MSG_RESET_REQUESTED = "If an account uses this address, a link to set a new password is on its way."
+MSG_EMAIL_CHANGE_REQUESTED = (
+    "Check the new address's inbox: the link we sent there changes your login email once followed."
+)
 DETAIL_RESPONSE = inline_serializer("Detail", {"detail": serializers.CharField()})
 
 
@@ -83,6 +90,15 @@ class PasswordResetConfirmView(AnonymousAuthView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class EmailChangeConfirmView(AnonymousAuthView):
+    @extend_schema(request=EmailChangeConfirmSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        serializer = EmailChangeConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user_email_change_confirm(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -97,3 +113,18 @@ class MeView(APIView):
         serializer = UserUpdateSerializer(data=request.data, context={"user": user})
         serializer.is_valid(raise_exception=True)
         return Response(UserSerializer(user_update(user=user, **serializer.validated_data)).data)
+
+
+class MeEmailView(APIView):
+    """Ask to log in with a new email. It checks the password, so the login's rate limit ("auth") applies."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "auth"
+
+    @extend_schema(request=EmailChangeSerializer, responses={202: DETAIL_RESPONSE})
+    def post(self, request: Request) -> Response:
+        user = cast(User, request.user)
+        serializer = EmailChangeSerializer(data=request.data, context={"user": user})
+        serializer.is_valid(raise_exception=True)
+        user_email_change_request(user=user, email=serializer.validated_data["email"])
+        return Response({"detail": MSG_EMAIL_CHANGE_REQUESTED}, status=status.HTTP_202_ACCEPTED)

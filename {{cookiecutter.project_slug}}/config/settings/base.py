@@ -162,7 +162,11 @@ PASSWORD_RESET_URL = emailed_link(
     "DJANGO_PASSWORD_RESET_URL",
     {{ ("https://" ~ cookiecutter.domain_name ~ "/reset-password/{uid}/{token}/") | pystr }},
 )
-# Reset and verification links work for an hour; Django's default is three days.
+EMAIL_CHANGE_URL = emailed_link(
+    "DJANGO_EMAIL_CHANGE_URL",
+    {{ ("https://" ~ cookiecutter.domain_name ~ "/confirm-email-change/{uid}/{token}/") | pystr }},
+)
+# Reset, verification and email-change links work for an hour; Django's default is three days.
 PASSWORD_RESET_TIMEOUT = 60 * 60
 
 

@@ -26,13 +26,18 @@ OPTIONAL_ENV = (
     "DJANGO_API_NUM_PROXIES",
     "DJANGO_PASSWORD_RESET_URL",
     "DJANGO_EMAIL_VERIFY_URL",
+    "DJANGO_EMAIL_CHANGE_URL",
 {%- if cookiecutter.use_sentry %}
     "SENTRY_ENVIRONMENT",
 {%- endif %}
 )
 
-# The links mailed for password reset and address verification, and their settings.
-LINK_SETTINGS = [("DJANGO_PASSWORD_RESET_URL", "PASSWORD_RESET_URL"), ("DJANGO_EMAIL_VERIFY_URL", "EMAIL_VERIFY_URL")]
+# The links mailed for password reset, address verification and email changes, and their settings.
+LINK_SETTINGS = [
+    ("DJANGO_PASSWORD_RESET_URL", "PASSWORD_RESET_URL"),
+    ("DJANGO_EMAIL_VERIFY_URL", "EMAIL_VERIFY_URL"),
+    ("DJANGO_EMAIL_CHANGE_URL", "EMAIL_CHANGE_URL"),
+]
 
 
 def load(module: str, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> ModuleType:

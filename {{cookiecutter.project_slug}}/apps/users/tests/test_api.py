@@ -9,10 +9,15 @@ from rest_framework.test import APIClient
 from apps.core.exceptions import PROBLEM_CONTENT_TYPE
 from apps.core.tests.test_throttling import freeze_throttle_clock
 from apps.users.models import User
-from apps.users.serializers import MSG_CONFIRM_EMAIL_CHANGE
-from apps.users.services import MSG_RESET_LINK_INVALID, MSG_VERIFY_LINK_INVALID, SIGNUP_NOTICE_SUBJECT
+from apps.users.serializers import MSG_CONFIRM_EMAIL_CHANGE, MSG_EMAIL_CHANGE_ELSEWHERE
+from apps.users.services import (
+    MSG_EMAIL_CHANGE_LINK_INVALID,
+    MSG_RESET_LINK_INVALID,
+    MSG_VERIFY_LINK_INVALID,
+    SIGNUP_NOTICE_SUBJECT,
+)
 from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
-from apps.users.views import MSG_RESET_REQUESTED, MSG_SIGNUP_ACCEPTED
+from apps.users.views import MSG_EMAIL_CHANGE_REQUESTED, MSG_RESET_REQUESTED, MSG_SIGNUP_ACCEPTED
 
 pytestmark = pytest.mark.django_db
 
@@ -192,41 +197,90 @@ def test_me_updates_only_the_requesting_user(api: APIClient, user: User) -> None
     assert User.objects.get(pk=other.pk).full_name == "Other"
 
 
-def test_me_refuses_an_email_taken_by_someone_else(api: APIClient, user: User) -> None:
-    other = UserFactory.create()
+def test_patching_me_with_a_new_email_points_at_the_confirmation(api: APIClient, user: User) -> None:
+    original = user.email
     api.force_authenticate(user)
 
-    response = api.patch(reverse("users-me"), {"email": other.email, "current_password": DEFAULT_PASSWORD})
+    response = api.patch(reverse("users-me"), {"email": "new@example.com", "full_name": "Renamed"})
 
     assert response.status_code == 400
-    assert response.json()["errors"][0]["field"] == "email"
+    assert response.json()["errors"] == [{"field": "email", "message": MSG_EMAIL_CHANGE_ELSEWHERE, "code": "invalid"}]
+    assert User.objects.get(pk=user.pk).email == original
 
 
-@pytest.mark.parametrize("password", [None, "wrong-horse-battery-staple"])
-def test_changing_the_email_needs_the_current_password(api: APIClient, user: User, password: str | None) -> None:
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [(None, "This field is required."), ("wrong-horse-battery-staple", MSG_CONFIRM_EMAIL_CHANGE)],
+)
+def test_changing_the_email_needs_the_current_password(
+    api: APIClient, user: User, password: str | None, message: str, django_capture_on_commit_callbacks
+) -> None:
     # Given a client holding only the user's access token
-    original = user.email
     api.force_authenticate(user)
     body = {"email": "taken-over@example.com"} | ({} if password is None else {"current_password": password})
 
     # When it asks for a new login email without the right password
-    response = api.patch(reverse("users-me"), body)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(reverse("users-me-email"), body)
 
-    # Then it is refused, naming the missing proof, and the account keeps its email
+    # Then it is refused, naming the missing proof, and no link goes out
     assert response.status_code == 400
-    assert response.json()["errors"] == [
-        {"field": "current_password", "message": MSG_CONFIRM_EMAIL_CHANGE, "code": "invalid"}
+    assert [(error["field"], error["message"]) for error in response.json()["errors"]] == [
+        ("current_password", message)
     ]
-    assert User.objects.get(pk=user.pk).email == original
+    assert mail.outbox == []
 
 
-def test_the_email_changes_with_the_current_password(api: APIClient, user: User) -> None:
+def test_the_email_changes_once_the_new_address_confirms_it(
+    api: APIClient, user: User, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.EMAIL_CHANGE_URL = "https://app.example.com/change?uid={uid}&token={token}"
+    original = user.email
     api.force_authenticate(user)
 
-    response = api.patch(reverse("users-me"), {"email": "New@Example.com", "current_password": DEFAULT_PASSWORD})
+    # Given a request for a new address, with the password
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = api.post(reverse("users-me-email"), {"email": "New@Example.com", "current_password": DEFAULT_PASSWORD})
+    assert asked.status_code == 202
+    assert asked.json() == {"detail": MSG_EMAIL_CHANGE_REQUESTED}
+    assert api.get(reverse("users-me")).json()["email"] == original
 
-    assert response.status_code == 200
-    assert User.objects.get(pk=user.pk).email == "new@example.com"
+    # When the link mailed to the new address is followed (no session needed)
+    [link_mail] = mail.outbox
+    assert link_mail.to == ["new@example.com"]
+    api.force_authenticate(None)
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = api.post(reverse("auth-email-change-confirm"), link_in(link_mail))
+
+    # Then the account logs in with it, and the old address has been told
+    assert confirmed.status_code == 204
+    login = api.post(reverse("auth-token"), {"email": "new@example.com", "password": DEFAULT_PASSWORD})
+    assert login.status_code == 200
+    assert mail.outbox[-1].to == [original]
+
+
+def test_asking_for_a_taken_address_answers_the_same_and_sends_nothing(
+    api: APIClient, user: User, django_capture_on_commit_callbacks
+) -> None:
+    other = UserFactory.create()
+    api.force_authenticate(user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(reverse("users-me-email"), {"email": other.email, "current_password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 202
+    assert response.json() == {"detail": MSG_EMAIL_CHANGE_REQUESTED}
+    assert mail.outbox == []
+
+
+def test_a_bad_email_change_link_is_a_token_error(api: APIClient) -> None:
+    response = api.post(reverse("auth-email-change-confirm"), {"uid": "bm9ib2R5", "token": "forged"})
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == PROBLEM_CONTENT_TYPE
+    assert response.json()["errors"] == [
+        {"field": "token", "message": MSG_EMAIL_CHANGE_LINK_INVALID, "code": "invalid"}
+    ]
 
 
 def test_the_name_and_the_same_email_need_no_password(api: APIClient, user: User) -> None:

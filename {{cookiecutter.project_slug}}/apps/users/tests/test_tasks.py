@@ -5,8 +5,18 @@ import pytest
 from django.core import mail
 
 from apps.users.models import User
-from apps.users.services import WELCOME_EMAIL_SUBJECT, user_create, user_password_reset_request
-from apps.users.tasks import user_password_reset_email_send_task, user_welcome_email_send_task
+from apps.users.services import (
+    WELCOME_EMAIL_SUBJECT,
+    user_create,
+    user_email_change_request,
+    user_password_reset_request,
+)
+from apps.users.tasks import (
+    user_email_change_email_send_task,
+    user_password_reset_email_send_task,
+    user_welcome_email_send_task,
+)
+from apps.users.tests.factories import UserFactory
 from config.celery import app
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +44,18 @@ def test_a_reset_request_enqueues_the_address_whether_or_not_it_has_an_account(
         user_password_reset_request(email="Nobody@Example.com")
 
     delay.assert_called_once_with(email="nobody@example.com")
+
+
+def test_an_email_change_enqueues_the_new_address_taken_or_not(user: User, django_capture_on_commit_callbacks) -> None:
+    # Whether another account uses the address is looked up in the task, not in the request.
+    UserFactory.create(email="taken@example.com")
+    with (
+        mock.patch.object(user_email_change_email_send_task, "delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        user_email_change_request(user=user, email="Taken@Example.com")
+
+    delay.assert_called_once_with(user_id=str(user.pk), email="taken@example.com")
 
 
 def test_task_sends_once_however_often_it_runs(user: User) -> None:
