@@ -52,7 +52,8 @@ class DeliveryCountingTask(Task):
         key = unfinished_deliveries_key(task_id)
         unfinished = unfinished_deliveries(key)
         if unfinished >= MAX_UNFINISHED_DELIVERIES:
-            cache.delete(key)
+            # The count is left to expire: a copy of this message that comes back later (Redis
+            # re-delivers one left unacknowledged past the visibility timeout) is dropped too.
             logger.error(MSG_POISON_DROPPED, self.name, task_id, unfinished)
             return None
         try:
