@@ -2,7 +2,8 @@
 
 The served project (tests/served.py) has a private redis-server, so it can be
 flushed and stopped without disturbing other tests. Through it all, a logged-in admin stays
-logged in and no request fails.
+logged in and no request fails. The admin's login limit counts there too, per address
+behind the proxy.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import http.client
 import json
 import re
 import subprocess
+import time
 import urllib.parse
 from collections.abc import Iterator
 
@@ -25,13 +27,17 @@ ADMIN_EMAIL = "admin@example.com"
 class Client:
     """Just enough of a browser behind a TLS-terminating proxy: cookies, Host and X-Forwarded-Proto."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, forwarded_for: str = "") -> None:
         self.port = port
         self.cookies: dict[str, str] = {}
         self.statuses: list[int] = []
+        # The address the proxy appends for this client; none: the proxy's own (the connection's).
+        self.forwarded_for = forwarded_for
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
         headers = {"Host": "example.com", "X-Forwarded-Proto": "https"}
+        if self.forwarded_for:
+            headers["X-Forwarded-For"] = self.forwarded_for
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -56,15 +62,19 @@ class Client:
         finally:
             connection.close()
 
-    def log_in(self) -> None:
+    def try_logging_in(self, password: str = PASSWORD) -> tuple[int, dict[str, str]]:
         status, _, page = self.request("GET", f"{ADMIN_PATH}login/")
         assert status == 200
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
         status, headers, _ = self.request(
             "POST",
             f"{ADMIN_PATH}login/",
-            {"username": ADMIN_EMAIL, "password": PASSWORD, "csrfmiddlewaretoken": token, "next": ADMIN_PATH},
+            {"username": ADMIN_EMAIL, "password": password, "csrfmiddlewaretoken": token, "next": ADMIN_PATH},
         )
+        return status, headers
+
+    def log_in(self) -> None:
+        status, headers = self.try_logging_in()
         assert status == 302, "admin login failed"
         assert headers["Location"] == ADMIN_PATH
 
@@ -97,6 +107,27 @@ def redis_call(runner: ProjectRunner, expression: str) -> object:
     )
     result = subprocess.run([str(runner.python), "-c", code], capture_output=True, text=True, check=True)
     return json.loads(result.stdout)
+
+
+def test_the_admin_login_turns_a_guesser_away_and_not_the_others(served) -> None:
+    # Given a guesser and a colleague behind the proxy, early enough in a minute for eleven attempts
+    _, project = served
+    if project.redis is None:  # the outage test stops it
+        project.start_redis()
+    guesser, colleague = Client(project.port, "203.0.113.66"), Client(project.port, "198.51.100.23")
+    if time.time() % 60 > 40:
+        time.sleep(61 - time.time() % 60)
+
+    # When the guesser tries ten wrong passwords, then the right one
+    wrong = [guesser.try_logging_in("wrong-guess")[0] for _ in range(10)]
+    status, headers = guesser.try_logging_in()
+
+    # Then the right one is refused too, for the rest of the minute; the colleague logs in
+    assert wrong == [200] * 10
+    assert status == 429
+    assert 0 < int(headers["Retry-After"]) <= 60
+    colleague.log_in()
+    assert colleague.is_logged_in()
 
 
 def test_sessions_live_in_redis_and_survive_a_flush_and_an_outage(served) -> None:

@@ -15,6 +15,8 @@ from typing import Any
 from rest_framework import throttling
 from rest_framework.request import Request
 
+from apps.core.ratelimit import window_count
+
 
 class CounterRateThrottle(throttling.SimpleRateThrottle):
     """Counts requests per fixed window; the subclasses below choose who is counted."""
@@ -39,13 +41,7 @@ class CounterRateThrottle(throttling.SimpleRateThrottle):
 
     def count(self, key: str) -> int | None:
         """Add this request to the window's counter: the new total, or None if the cache is unavailable."""
-        try:
-            return self.cache.incr(key)
-        except ValueError:  # the window's first request
-            # add() is atomic, so only one racing request creates the key; the others count on it.
-            if self.cache.add(key, 1, timeout=self.duration + 1):
-                return 1
-            return self.cache.incr(key)
+        return window_count(self.cache, key, self.duration)
 
     def wait(self) -> float:
         return max(self.window_ends_at - self.now, 0.0)

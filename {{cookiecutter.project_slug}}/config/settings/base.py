@@ -25,7 +25,8 @@ DEBUG = False
 ALLOWED_HOSTS: list[str] = []
 
 DJANGO_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with a limit on login attempts (apps/core/admin.py).
+    "apps.core.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -199,6 +200,11 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # The admin lives at a path of the deployment's choosing; "admin/" is only the local default.
 ADMIN_URL = env("DJANGO_ADMIN_URL", default="admin/")
+# Login attempts per minute from one client address; more are answered 429 until the minute ends.
+ADMIN_LOGIN_ATTEMPTS_PER_MINUTE = env.int("DJANGO_ADMIN_LOGIN_ATTEMPTS_PER_MINUTE", default=10)
+# Proxies in front that append to X-Forwarded-For: rate limits count each client by the
+# address the outermost of them saw. None locally; production sets its count.
+NUM_PROXIES = 0
 
 X_FRAME_OPTIONS = "DENY"
 

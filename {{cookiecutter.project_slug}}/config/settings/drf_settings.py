@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Any
 
-from .base import env
+from .base import NUM_PROXIES, env
 
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -16,7 +16,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.StableCursorPagination",
     # Local and test runs have no proxy in front; production sets its count.
-    "NUM_PROXIES": 0,
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_CLASSES": [
         "apps.core.throttling.AnonRateThrottle",
         "apps.core.throttling.UserRateThrottle",

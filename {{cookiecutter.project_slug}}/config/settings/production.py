@@ -75,11 +75,13 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-{%- if cookiecutter.use_drf %}
-# Throttles tell clients apart by X-Forwarded-For. Only the last N entries were written
+# Rate limits tell clients apart by X-Forwarded-For. Only the last N entries were written
 # by proxies; whatever comes before them the client wrote, so counting on it would
-# let a client pick a fresh identity per request and walk past the login limit.
-REST_FRAMEWORK["NUM_PROXIES"] = env.int("DJANGO_API_NUM_PROXIES", default=1)
+# let a client pick a fresh identity per request and walk past the login limits.
+# DJANGO_API_NUM_PROXIES is the variable's earlier name.
+NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=env.int("DJANGO_API_NUM_PROXIES", default=1))
+{%- if cookiecutter.use_drf %}
+REST_FRAMEWORK["NUM_PROXIES"] = NUM_PROXIES
 {%- endif %}
 
 LOGGING = logging_config(env("DJANGO_LOG_FORMAT", default="json"))

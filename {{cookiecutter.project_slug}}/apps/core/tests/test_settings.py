@@ -24,6 +24,8 @@ OPTIONAL_ENV = (
     "DJANGO_READ_DOT_ENV_FILE",
     "DJANGO_DB_POOL",
     "DJANGO_API_NUM_PROXIES",
+    "DJANGO_NUM_PROXIES",
+    "DJANGO_ADMIN_LOGIN_ATTEMPTS_PER_MINUTE",
     "DJANGO_PASSWORD_RESET_URL",
     "DJANGO_EMAIL_VERIFY_URL",
     "DJANGO_EMAIL_CHANGE_URL",
@@ -160,12 +162,28 @@ def test_staging_is_production(monkeypatch) -> None:
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
 
 
+def test_production_counts_clients_by_the_address_its_one_proxy_saw(monkeypatch) -> None:
+    def num_proxies(env: dict[str, str]) -> int:
+        return load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, **env}).NUM_PROXIES
+
+    assert num_proxies({}) == 1
+    assert num_proxies({"DJANGO_NUM_PROXIES": "2"}) == 2
+    # The variable's earlier name, which deployments made before the admin's login limit set.
+    assert num_proxies({"DJANGO_API_NUM_PROXIES": "3"}) == 3
+
+
+def test_the_admin_login_limit_is_ten_a_minute_unless_set(monkeypatch) -> None:
+    assert load("config.settings.production", monkeypatch, PRODUCTION_ENV).ADMIN_LOGIN_ATTEMPTS_PER_MINUTE == 10
+    five = {**PRODUCTION_ENV, "DJANGO_ADMIN_LOGIN_ATTEMPTS_PER_MINUTE": "5"}
+    assert load("config.settings.production", monkeypatch, five).ADMIN_LOGIN_ATTEMPTS_PER_MINUTE == 5
+
+
 {%- if cookiecutter.use_drf %}
 
 
-def test_production_throttles_by_the_address_its_one_proxy_saw(monkeypatch) -> None:
-    assert load("config.settings.production", monkeypatch, PRODUCTION_ENV).REST_FRAMEWORK["NUM_PROXIES"] == 1
-    behind_two = load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, "DJANGO_API_NUM_PROXIES": "2"})
+def test_production_throttles_by_the_address_its_proxies_saw(monkeypatch) -> None:
+    behind_two = load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, "DJANGO_NUM_PROXIES": "2"})
+
     assert behind_two.REST_FRAMEWORK["NUM_PROXIES"] == 2
 {%- endif %}
 {%- if cookiecutter.use_sentry %}

@@ -1,0 +1,102 @@
+"""The admin's login page: Django's, with a limit on attempts per client address."""
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import reverse
+
+from apps.core import admin as core_admin
+from apps.core.admin import MSG_TOO_MANY_LOGINS, AdminSite
+from apps.users.models import User
+from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+WINDOW_START = 1_800_000_000.0  # a multiple of 60
+LIMIT = 3
+
+
+@pytest.fixture(autouse=True)
+def _three_attempts_a_minute(settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings.ADMIN_LOGIN_ATTEMPTS_PER_MINUTE = LIMIT
+    at(monkeypatch, WINDOW_START + 15)
+
+
+def at(monkeypatch: pytest.MonkeyPatch, instant: float) -> None:
+    monkeypatch.setattr(core_admin, "time", SimpleNamespace(time=lambda: instant))
+
+
+def log_in(client: Client, email: str, password: str, **environ: Any):
+    return client.post(reverse("admin:login"), {"username": email, "password": password}, **environ)
+
+
+@pytest.fixture
+def staff() -> User:
+    return UserFactory.create(email="staff@example.com", is_staff=True)
+
+
+def test_the_project_site_is_the_admin() -> None:
+    assert isinstance(admin.site, AdminSite)
+
+
+def test_an_address_past_its_attempts_is_refused_even_with_the_right_password(client: Client, staff) -> None:
+    # Given three wrong guesses from one address within the minute
+    for _ in range(LIMIT):
+        assert log_in(client, staff.email, "wrong-guess").status_code == 200
+
+    # When the fourth attempt comes, with the right password
+    response = log_in(client, staff.email, DEFAULT_PASSWORD)
+
+    # Then it is refused until the minute ends, without a session
+    assert response.status_code == 429
+    assert response["Retry-After"] == "45"
+    assert response.content.decode() == MSG_TOO_MANY_LOGINS.format(seconds=45)
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_next_minute_may_try_again(client: Client, staff, monkeypatch: pytest.MonkeyPatch) -> None:
+    for _ in range(LIMIT + 1):
+        log_in(client, staff.email, "wrong-guess")
+
+    at(monkeypatch, WINDOW_START + 60)
+
+    assert log_in(client, staff.email, DEFAULT_PASSWORD).status_code == 302
+
+
+def test_other_addresses_keep_their_attempts(client: Client, staff) -> None:
+    for _ in range(LIMIT + 1):
+        log_in(client, staff.email, "wrong-guess", REMOTE_ADDR="203.0.113.7")
+
+    assert log_in(client, staff.email, DEFAULT_PASSWORD, REMOTE_ADDR="198.51.100.9").status_code == 302
+
+
+def test_a_forged_x_forwarded_for_does_not_buy_fresh_attempts(client: Client, staff, settings) -> None:
+    # Production's setting: one proxy, which appends the address it saw after whatever the client sent.
+    settings.NUM_PROXIES = 1
+    statuses = [
+        log_in(client, staff.email, "wrong-guess", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.7").status_code
+        for n in range(LIMIT + 1)
+    ]
+
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_the_login_page_itself_is_never_limited(client: Client, staff) -> None:
+    for _ in range(LIMIT + 1):
+        log_in(client, staff.email, "wrong-guess")
+
+    assert client.get(reverse("admin:login")).status_code == 200
+
+
+def test_logins_go_through_while_the_cache_is_down(client: Client, staff, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What django-redis answers with IGNORE_EXCEPTIONS while Redis is unreachable.
+    down = SimpleNamespace(incr=lambda key: None, add=lambda key, value, timeout: None)
+    monkeypatch.setattr(core_admin, "cache", down)
+
+    statuses = [log_in(client, staff.email, "wrong-guess").status_code for _ in range(LIMIT + 1)]
+
+    assert statuses == [200] * (LIMIT + 1)
+    assert log_in(client, staff.email, DEFAULT_PASSWORD).status_code == 302
