@@ -7,6 +7,7 @@ mid-task is covered by tests/test_live_celery.py, which `make verify` runs too.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import tempfile
@@ -245,6 +246,9 @@ def test_redis_outage_keeps_the_api_answering_and_readiness_tells(served: Served
     try:
         listing = served.request("GET", ORDERS, token=token)
         detail = served.request("GET", f"{ORDERS}{order}/", token=token)
+        # The broker is that Redis too: the order commits, and its confirmation cannot be queued.
+        body = {"items": [{"product_id": served.product_id, "quantity": 1}], "notes": "broker down"}
+        placed = served.request("POST", ORDERS, token=token, json_body=body, timeout=30)
         ready = served.request("GET", "/readyz", timeout=15)
     finally:
         served.start_redis()
@@ -252,6 +256,11 @@ def test_redis_outage_keeps_the_api_answering_and_readiness_tells(served: Served
     assert listing.status == 200
     assert detail.status == 200
     assert detail.json()["id"] == order
+    assert placed.status == 201, placed.body[:500]
+    assert served.request("GET", f"{ORDERS}{placed.json()['id']}/", token=token).json()["notes"] == "broker down"
+    log = served.log.read_text().splitlines()
+    failures = [json.loads(line) for line in log if line.startswith("{") and "After a commit" in line]
+    assert [record["level"] for record in failures] == ["ERROR"]
     assert ready.status == 503
     checks = ready.json()["checks"]
     assert checks["database"] == "ok"

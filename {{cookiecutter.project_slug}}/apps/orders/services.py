@@ -4,7 +4,6 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.db import transaction
 from django.db.models import Case, ExpressionWrapper, F, IntegerField, Value, When
 from django.utils import timezone
 
+from apps.core.transactions import on_commit_robust
 from apps.orders.models import Order, OrderItem, Product
 {%- if cookiecutter.use_celery %}
 from apps.orders.tasks import order_confirmation_send_task
@@ -120,9 +120,9 @@ def order_create(*, customer: User, items: Iterable[OrderLine | Mapping[str, Any
         )
         Product.objects.filter(pk__in=products).update(stock=_stock_change(lines, -1))
 {%- if cookiecutter.use_celery %}
-        transaction.on_commit(partial(order_confirmation_send_task.delay, order_id=str(order.pk)), robust=True)
+        on_commit_robust(order_confirmation_send_task.delay, order_id=str(order.pk))
 {%- else %}
-        transaction.on_commit(partial(order_confirmation_send, order_id=order.pk), robust=True)
+        on_commit_robust(order_confirmation_send, order_id=order.pk)
 {%- endif %}
     return order
 

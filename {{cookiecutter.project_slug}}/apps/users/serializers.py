@@ -81,8 +81,9 @@ class EmailChangeConfirmSerializer(serializers.Serializer):
     """What the link mailed to the new address carries."""
 
     uid = serializers.CharField(max_length=64)
-    # Longer than the other links' tokens: this one carries the new address, signed.
-    token = serializers.CharField(max_length=600)
+    # Longer than the other links' tokens: this one carries the new address, signed, and a
+    # 254-character address with a non-ASCII domain comes to about 2,000 characters.
+    token = serializers.CharField(max_length=2048)
 
 
 class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):

@@ -1,7 +1,7 @@
 """Writes for the users domain. Views and tasks call these; nothing else saves a User."""
 
+import hashlib
 import uuid
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from apps.core.transactions import on_commit_robust
 from apps.users.managers import UserManager
 from apps.users.models import User
 from apps.users.selectors import USER_STATS_CACHE_KEY, user_get_by_email
@@ -48,8 +49,11 @@ def user_stats_cache_clear() -> None:
     cache.delete(USER_STATS_CACHE_KEY)
 
 
-def _first_mail_in_cooldown(key: str) -> bool:
-    """Whether a rate-limited email may go out: False while ``key``'s window is open."""
+def _first_mail_in_cooldown(purpose: str, email: str) -> bool:
+    """Whether a rate-limited email to ``email`` may go out: False while its window for ``purpose`` is open."""
+    # Keyed by a digest of the address: a 254-character address with a non-ASCII domain would
+    # make a key that Django warns about and memcached refuses (over 250 characters).
+    key = f"users:{purpose}-sent:{hashlib.sha256(email.encode()).hexdigest()}"
     # cache.add is False for a key that exists; None (Redis down, errors ignored) lets the email through.
     return cache.add(key, True, MAIL_COOLDOWN_SECONDS) is not False
 
@@ -109,11 +113,11 @@ def user_create(
     _save_claiming_email(user)
     transaction.on_commit(user_stats_cache_clear)
 {%- if cookiecutter.use_celery %}
-    # robust: a broker outage after the commit is logged, not turned into a failed sign-up.
-    transaction.on_commit(partial(user_welcome_email_send_task.delay, user_id=str(user.pk)), robust=True)
+    # A broker outage after the commit is logged, not turned into a failed sign-up.
+    on_commit_robust(user_welcome_email_send_task.delay, user_id=str(user.pk))
 {%- else %}
-    # robust: a mail server outage after the commit is logged, not turned into a failed sign-up.
-    transaction.on_commit(partial(user_welcome_email_send, user_id=user.pk), robust=True)
+    # A mail server outage after the commit is logged, not turned into a failed sign-up.
+    on_commit_robust(user_welcome_email_send, user_id=user.pk)
 {%- endif %}
     return user
 
@@ -139,9 +143,9 @@ def user_signup(*, email: str, password: str, full_name: str = "") -> None:
     _validate_new_password(password, User(email=email, full_name=full_name))
     make_password(password)  # as long as creating the account would have taken
 {%- if cookiecutter.use_celery %}
-    transaction.on_commit(partial(user_signup_notice_send_task.delay, email=email), robust=True)
+    on_commit_robust(user_signup_notice_send_task.delay, email=email)
 {%- else %}
-    transaction.on_commit(partial(user_signup_notice_send, email=email), robust=True)
+    on_commit_robust(user_signup_notice_send, email=email)
 {%- endif %}
 
 
@@ -269,12 +273,12 @@ def user_password_reset_request(*, email: str) -> None:
     from answering "is this address registered?".
     """
     email = UserManager.normalize_email(email)
-    if not _first_mail_in_cooldown(f"users:password-reset-sent:{email}"):
+    if not _first_mail_in_cooldown("password-reset", email):
         return
 {%- if cookiecutter.use_celery %}
-    transaction.on_commit(partial(user_password_reset_email_send_task.delay, email=email), robust=True)
+    on_commit_robust(user_password_reset_email_send_task.delay, email=email)
 {%- else %}
-    transaction.on_commit(partial(user_password_reset_email_send, email=email), robust=True)
+    on_commit_robust(user_password_reset_email_send, email=email)
 {%- endif %}
 
 
@@ -330,14 +334,12 @@ def user_email_change_request(*, user: User, email: str) -> None:
         validate_email(email)
     except ValidationError as error:
         raise ValidationError({"email": error.error_list}) from error
-    if email == user.email or not _first_mail_in_cooldown(f"users:email-change-sent:{email}"):
+    if email == user.email or not _first_mail_in_cooldown("email-change", email):
         return
 {%- if cookiecutter.use_celery %}
-    transaction.on_commit(
-        partial(user_email_change_email_send_task.delay, user_id=str(user.pk), email=email), robust=True
-    )
+    on_commit_robust(user_email_change_email_send_task.delay, user_id=str(user.pk), email=email)
 {%- else %}
-    transaction.on_commit(partial(user_email_change_email_send, user_id=user.pk, email=email), robust=True)
+    on_commit_robust(user_email_change_email_send, user_id=user.pk, email=email)
 {%- endif %}
 
 
@@ -382,11 +384,9 @@ def user_email_change_confirm(*, uid: str, token: str) -> User:
     user.full_clean(exclude=["password"])
     _save_claiming_email(user, update_fields=["email", "email_verified_at", "updated_at"])
 {%- if cookiecutter.use_celery %}
-    transaction.on_commit(
-        partial(user_email_changed_notice_send_task.delay, email=previous, new_email=email), robust=True
-    )
+    on_commit_robust(user_email_changed_notice_send_task.delay, email=previous, new_email=email)
 {%- else %}
-    transaction.on_commit(partial(user_email_changed_notice_send, email=previous, new_email=email), robust=True)
+    on_commit_robust(user_email_changed_notice_send, email=previous, new_email=email)
 {%- endif %}
     return user
 

@@ -1,8 +1,11 @@
+import logging
 from unittest import mock
 
 import pytest
 from django.core import mail
+from kombu.exceptions import OperationalError
 
+from apps.orders.models import Order
 from apps.orders.services import CONFIRMATION_SUBJECT, OrderLine, order_create
 from apps.orders.tasks import order_confirmation_send_task
 from apps.orders.tests.factories import OrderFactory, ProductFactory
@@ -23,6 +26,24 @@ def test_order_enqueues_its_confirmation_only_after_commit(user: User, django_ca
         delay.assert_not_called()
 
     delay.assert_called_once_with(order_id=str(order.pk))
+
+
+def test_a_broker_outage_after_the_order_is_logged_and_the_order_stands(
+    user: User, django_capture_on_commit_callbacks, caplog: pytest.LogCaptureFixture
+) -> None:
+    pen = ProductFactory.create(stock=5)
+
+    with (
+        mock.patch.object(order_confirmation_send_task, "delay", side_effect=OperationalError("broker down")),
+        caplog.at_level(logging.ERROR, logger="apps.core.transactions"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        order = order_create(customer=user, items=[OrderLine(pen.pk, 2)])
+
+    assert Order.objects.filter(pk=order.pk).exists()
+    pen.refresh_from_db()
+    assert pen.stock == 3
+    assert [record.exc_info[0] for record in caplog.records if record.exc_info] == [OperationalError]
 
 
 def test_task_sends_once_however_often_it_runs(user: User) -> None:

@@ -4,6 +4,10 @@ from django.utils import timezone
 from apps.users.models import User
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
+# A long address with a non-ASCII domain (236 characters; each label the longest whose
+# IDNA form still fits DNS's 63): what is keyed or signed by the address, such as cache
+# keys and the email-change token, comes out longest with it.
+LONG_IDN_EMAIL = "a@" + ".".join(letter * 57 for letter in "äöüä") + ".de"
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -16,7 +16,7 @@ from apps.users.services import (
     MSG_VERIFY_LINK_INVALID,
     SIGNUP_NOTICE_SUBJECT,
 )
-from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
+from apps.users.tests.factories import DEFAULT_PASSWORD, LONG_IDN_EMAIL, UserFactory
 from apps.users.views import MSG_EMAIL_CHANGE_REQUESTED, MSG_RESET_REQUESTED, MSG_SIGNUP_ACCEPTED
 
 pytestmark = pytest.mark.django_db
@@ -231,8 +231,11 @@ def test_changing_the_email_needs_the_current_password(
     assert mail.outbox == []
 
 
+@pytest.mark.parametrize(
+    ("asked", "stored"), [("New@Example.com", "new@example.com"), (LONG_IDN_EMAIL, LONG_IDN_EMAIL)]
+)
 def test_the_email_changes_once_the_new_address_confirms_it(
-    api: APIClient, user: User, settings, django_capture_on_commit_callbacks
+    api: APIClient, user: User, settings, django_capture_on_commit_callbacks, asked: str, stored: str
 ) -> None:
     settings.EMAIL_CHANGE_URL = "https://app.example.com/change?uid={uid}&token={token}"
     original = user.email
@@ -240,21 +243,21 @@ def test_the_email_changes_once_the_new_address_confirms_it(
 
     # Given a request for a new address, with the password
     with django_capture_on_commit_callbacks(execute=True):
-        asked = api.post(reverse("users-me-email"), {"email": "New@Example.com", "current_password": DEFAULT_PASSWORD})
-    assert asked.status_code == 202
-    assert asked.json() == {"detail": MSG_EMAIL_CHANGE_REQUESTED}
+        asked_response = api.post(reverse("users-me-email"), {"email": asked, "current_password": DEFAULT_PASSWORD})
+    assert asked_response.status_code == 202
+    assert asked_response.json() == {"detail": MSG_EMAIL_CHANGE_REQUESTED}
     assert api.get(reverse("users-me")).json()["email"] == original
 
     # When the link mailed to the new address is followed (no session needed)
     [link_mail] = mail.outbox
-    assert link_mail.to == ["new@example.com"]
+    assert link_mail.to == [stored]
     api.force_authenticate(None)
     with django_capture_on_commit_callbacks(execute=True):
         confirmed = api.post(reverse("auth-email-change-confirm"), link_in(link_mail))
 
     # Then the account logs in with it, and the old address has been told
     assert confirmed.status_code == 204
-    login = api.post(reverse("auth-token"), {"email": "new@example.com", "password": DEFAULT_PASSWORD})
+    login = api.post(reverse("auth-token"), {"email": stored, "password": DEFAULT_PASSWORD})
     assert login.status_code == 200
     assert mail.outbox[-1].to == [original]
 

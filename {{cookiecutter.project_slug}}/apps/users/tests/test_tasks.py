@@ -1,8 +1,10 @@
+import logging
 from smtplib import SMTPServerDisconnected
 from unittest import mock
 
 import pytest
 from django.core import mail
+from kombu.exceptions import OperationalError
 
 from apps.users.models import User
 from apps.users.services import (
@@ -31,6 +33,20 @@ def test_sign_up_enqueues_the_welcome_email_only_after_commit(django_capture_on_
         delay.assert_not_called()
 
     delay.assert_called_once_with(user_id=str(user.pk))
+
+
+def test_a_broker_outage_after_sign_up_is_logged_and_the_account_stands(
+    django_capture_on_commit_callbacks, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        mock.patch.object(user_welcome_email_send_task, "delay", side_effect=OperationalError("broker down")),
+        caplog.at_level(logging.ERROR, logger="apps.core.transactions"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        user = user_create(email="ann@example.com", password="plausible-Horse-42")
+
+    assert User.objects.filter(pk=user.pk).exists()
+    assert [record.exc_info[0] for record in caplog.records if record.exc_info] == [OperationalError]
 
 
 def test_a_reset_request_enqueues_the_address_whether_or_not_it_has_an_account(
