@@ -14,7 +14,7 @@ def on_commit_robust(func: Callable[..., object], /, **kwargs: Any) -> None:
 
     For side effects (enqueueing a task, sending an email) whose failure must not turn
     a committed write into an error response: the row is saved either way, and the
-    error log (with its traceback, which Sentry reports) says what did not follow.
+    error log, with its traceback, says what did not follow.
 
     Not ``transaction.on_commit(partial(func, ...), robust=True)``: Django 5.2 names a
     failed robust callback by its ``__qualname__``, which a partial does not have, so
