@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -125,6 +126,21 @@ def log(message: str) -> None:
 
 def load_average() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
+
+
+def cpu_reference_ms() -> float:
+    """Milliseconds this process takes to sum a million integers, the best of five tries.
+
+    The machines here are shared: the same project has measured twice as fast one hour
+    as the next. This number moves with them, so two runs' latencies are compared
+    after checking that it did not.
+    """
+    best = math.inf
+    for _ in range(5):
+        started = time.perf_counter()
+        sum(range(1_000_000))
+        best = min(best, time.perf_counter() - started)
+    return round(best * 1000, 1)
 
 
 # --- 1. bake to green --------------------------------------------------------------------
@@ -317,6 +333,8 @@ def verdict(ok: bool | None) -> str:
 def evaluate(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     """Rows of (figure, measured, target, ok); ok None for figures without a target."""
     rows: list[tuple[str, str, str, bool | None]] = []
+    reference = f"{results['cpu_reference_ms_start']} / {results.get('cpu_reference_ms_end', '-')} ms"
+    rows.append(("CPU reference, start / end", reference, "", None))
     suite = results.get("suite")
     if suite:
         rows.append(("bake", f"{suite['bake_s']} s", "", None))
@@ -443,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "load_average_start": load_average(),
+        "cpu_reference_ms_start": cpu_reference_ms(),
         "duration_s": args.duration,
         "connections": CONNECTIONS,
         "targets": {"p99_ms": P99_TARGET_MS, "errors": 0, "deep_ratio": DEEP_RATIO_TARGET, "rss_mb": RSS_TARGET_MB},
@@ -460,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     results["load_average_end"] = load_average()
+    results["cpu_reference_ms_end"] = cpu_reference_ms()
     results["elapsed_s"] = round(time.monotonic() - began, 1)
 
     rows = evaluate(results)
