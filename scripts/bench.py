@@ -274,17 +274,22 @@ def bench_served(workdir: Path, postgres_url: str, duration: float) -> dict[str,
             # One request first: a wrong path or a broken endpoint shows its status and body.
             probe = served.request(method, path, headers=headers, body=target.body)
             log(f"load {name}: {method} {path} (probe {probe.status}) for {duration:g} s at {CONNECTIONS} connections")
-            pids = service_pids(served)
-            before = {group: cpu_seconds(members) for group, members in pids.items()}
-            before_workers = {pid: cpu_seconds([pid]) for pid in pids["app"]}
+            # Per process, so that the workers' shares come from the same readings as the totals.
+            before = {
+                group: {pid: cpu_seconds([pid]) for pid in members} for group, members in service_pids(served).items()
+            }
             result = run_load(
                 served.port, path, method=method, headers=headers, bodies=target.bodies, duration=duration
             )
-            cpu_ms = {
-                group: round((cpu_seconds(members) - before[group]) / max(result.requests, 1) * 1000, 2)
-                for group, members in pids.items()
+            used = {
+                group: {pid: cpu_seconds([pid]) - start for pid, start in starts.items()}
+                for group, starts in before.items()
             }
-            busiest = busiest_worker_share({pid: cpu_seconds([pid]) - before_workers[pid] for pid in pids["app"]})
+            cpu_ms = {
+                group: round(sum(by_pid.values()) / max(result.requests, 1) * 1000, 2)
+                for group, by_pid in used.items()
+            }
+            busiest = busiest_worker_share(used["app"])
             load[name] = {
                 **load_entry(result),
                 "method": method,
