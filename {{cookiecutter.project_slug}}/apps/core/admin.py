@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
-from apps.core.ratelimit import client_address, window_count
+from apps.core.ratelimit import client_address, window_hit
 
 LOGIN_WINDOW_SECONDS = 60
 MSG_TOO_MANY_LOGINS = "Too many login attempts from your address. Try again in {seconds} seconds."
@@ -22,12 +22,11 @@ MSG_TOO_MANY_LOGINS = "Too many login attempts from your address. Try again in {
 class AdminSite(admin.AdminSite):
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         if request.method == "POST":
-            now = time.time()
-            window = int(now // LOGIN_WINDOW_SECONDS)
-            attempts = window_count(cache, f"admin-login:{client_address(request)}:{window}", LOGIN_WINDOW_SECONDS)
+            key = f"admin-login:{client_address(request)}"
+            attempts, left = window_hit(cache, key, LOGIN_WINDOW_SECONDS, time.time())
             # None: the cache is down. Fail open, like the API's throttles: the passwords still have to match.
             if attempts is not None and attempts > settings.ADMIN_LOGIN_ATTEMPTS_PER_MINUTE:
-                wait = math.ceil((window + 1) * LOGIN_WINDOW_SECONDS - now)
+                wait = math.ceil(left)
                 response = HttpResponse(
                     MSG_TOO_MANY_LOGINS.format(seconds=wait), status=429, content_type="text/plain; charset=utf-8"
                 )

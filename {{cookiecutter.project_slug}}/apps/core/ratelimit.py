@@ -20,6 +20,15 @@ def window_count(cache: BaseCache, key: str, duration: int) -> int | None:
         return cache.incr(key)
 
 
+def window_hit(cache: BaseCache, key: str, duration: int, now: float) -> tuple[int | None, float]:
+    """Count one event for ``key`` in the fixed window of ``duration`` seconds that holds ``now``.
+
+    Returns the window's total (None if the cache is down) and the seconds until it ends.
+    """
+    window = int(now // duration)
+    return window_count(cache, f"{key}:{window}", duration), (window + 1) * duration - now
+
+
 def client_address(request: HttpRequest) -> str:
     """The client's address as the outermost of ``settings.NUM_PROXIES`` proxies saw it.
 

@@ -15,7 +15,7 @@ from typing import Any
 from rest_framework import throttling
 from rest_framework.request import Request
 
-from apps.core.ratelimit import window_count
+from apps.core.ratelimit import window_hit
 
 
 class CounterRateThrottle(throttling.SimpleRateThrottle):
@@ -31,20 +31,13 @@ class CounterRateThrottle(throttling.SimpleRateThrottle):
         key = self.get_cache_key(request, view)
         if key is None:
             return True
-        self.now = self.timer()
-        window = int(self.now // self.duration)
-        self.window_ends_at = (window + 1) * self.duration
-        count = self.count(f"{key}:{window}")
+        count, self.window_left = window_hit(self.cache, key, self.duration, self.timer())
         # None: the cache is down (its errors are ignored, see settings). Like DRF's own
         # throttles, fail open: refusing every request would turn a Redis outage into an API outage.
         return count is None or count <= self.num_requests
 
-    def count(self, key: str) -> int | None:
-        """Add this request to the window's counter: the new total, or None if the cache is unavailable."""
-        return window_count(self.cache, key, self.duration)
-
     def wait(self) -> float:
-        return max(self.window_ends_at - self.now, 0.0)
+        return max(self.window_left, 0.0)
 
 
 # The DRF class comes first so that its get_cache_key (and the scope lookup of
