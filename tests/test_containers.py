@@ -245,6 +245,6 @@ def test_generated_ci_builds_the_image_with_make_image_check(cookies_session, ci
         [job] = yaml.safe_load((project / ".github/workflows/image.yml").read_text())["jobs"].values()
         commands = [step["run"] for step in job["steps"] if "run" in step]
     else:
-        commands = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["image"]["script"]
+        commands = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["image-check"]["script"]
 
     assert commands == ["make image-check"]
