@@ -196,7 +196,8 @@ def canonical_version(value: str) -> str | None:
     if parts["dev_l"]:
         normal += f".dev{int(parts['dev_n'] or 0)}"
     if parts["local"]:
-        normal += "+" + re.sub(r"[-_]", ".", parts["local"].lower())
+        segments = re.split(r"[-_.]", parts["local"].lower())
+        normal += "+" + ".".join(str(int(part)) if part.isdigit() else part for part in segments)
     return normal
 
 

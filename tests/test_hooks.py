@@ -170,6 +170,7 @@ def test_default_slug_of_a_long_name_leaves_room_for_the_test_database(name: str
         "0!1.0",
         "2!1.0",
         "1.0+Ubuntu-1",
+        "1.0+01.Abc_007",
         " 1.0 ",
         "2026.11",
     ],
