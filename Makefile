@@ -13,17 +13,17 @@ $(VENV)/.installed: requirements-dev.txt
 	touch $@
 
 test: $(VENV)/.installed ## The full suite: hooks, every bake, generated suites (PostgreSQL tests need TEST_DATABASE_URL)
-	$(PY) -m ruff check hooks tests scripts local_extensions.py toml_literals.py
-	$(PY) -m ruff format --check hooks tests scripts local_extensions.py toml_literals.py
+	$(PY) -m ruff check hooks tests scripts local_extensions.py toml_literals.py answer_filters.py
+	$(PY) -m ruff format --check hooks tests scripts local_extensions.py toml_literals.py answer_filters.py
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check hooks tests scripts local_extensions.py toml_literals.py
-	$(PY) -m ruff format --check hooks tests scripts local_extensions.py toml_literals.py
+	$(PY) -m ruff check hooks tests scripts local_extensions.py toml_literals.py answer_filters.py
+	$(PY) -m ruff format --check hooks tests scripts local_extensions.py toml_literals.py answer_filters.py
 
 format: $(VENV)/.installed
-	$(PY) -m ruff check --fix hooks tests scripts local_extensions.py toml_literals.py
-	$(PY) -m ruff format hooks tests scripts local_extensions.py toml_literals.py
+	$(PY) -m ruff check --fix hooks tests scripts local_extensions.py toml_literals.py answer_filters.py
+	$(PY) -m ruff format hooks tests scripts local_extensions.py toml_literals.py answer_filters.py
 
 snapshots: $(VENV)/.installed ## Rewrite tests/snapshots/ from fresh renders of the presets (review the git diff)
 	UPDATE_SNAPSHOTS=1 $(PY) -m pytest -q tests/test_snapshots.py

@@ -1,6 +1,11 @@
-"""The `pystr` and `tomlstr` filters: free text pasted into generated Python and TOML stays valid."""
+"""The template's Jinja filters.
+
+`pystr` and `tomlstr`: free text pasted into generated Python and TOML stays valid.
+`answer_filters`: answers are written the way the pre-generation hook's rules say.
+"""
 
 import ast
+import re
 import subprocess
 import sys
 import tomllib
@@ -8,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+import answer_filters
 from local_extensions import pystr
+from tests.helpers import PROJECT_TEMPLATE, rendered_text_files
 from toml_literals import tomlstr
 
 HOSTILE = [
@@ -54,3 +61,40 @@ def test_toml_string_reads_back_as_the_text(text: str) -> None:
 
 def test_toml_string_keeps_readable_characters_as_they_are() -> None:
     assert tomlstr("It's AT&T's — Zoë 🎉") == "\"It's AT&T's — Zoë 🎉\""
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [("utc", "UTC"), ("Europe/Berlin", "Europe/Berlin"), ("Nowhere/Land", "Nowhere/Land")],
+)
+def test_timezone_filter_writes_the_iana_spelling(value: str, written: str) -> None:
+    assert answer_filters.canonical_timezone(value) == written
+
+
+@pytest.mark.parametrize(
+    ("value", "written"), [("v1", "1"), ("1.0-RC1", "1.0rc1"), ("0.1.0", "0.1.0"), ("one", "one")]
+)
+def test_version_filter_writes_the_pep_440_normal_form(value: str, written: str) -> None:
+    assert answer_filters.canonical_version(value) == written
+
+
+def test_filters_follow_the_hook_file_they_sit_next_to(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # cruft keeps this module from the old template while rendering the new one:
+    # the rules must come from the hook file as it is now, not as it was at import.
+    hook = tmp_path / "pre_gen_project.py"
+    hook.write_text("def canonical_version(value):\n    return 'from-the-new-hook'\n")
+    monkeypatch.setattr(answer_filters, "PRE_GEN_HOOK", hook)
+
+    assert answer_filters.canonical_version("1.0") == "from-the-new-hook"
+
+
+@pytest.mark.parametrize(("answer", "rule"), [("timezone", "canonical_timezone"), ("version", "canonical_version")])
+def test_every_use_of_a_loose_answer_goes_through_its_filter(answer: str, rule: str) -> None:
+    uses = re.compile(rf"cookiecutter\.{answer}\b(?!\s*\|\s*{rule}\b)")
+    unfiltered = [
+        str(path.relative_to(PROJECT_TEMPLATE))
+        for path in rendered_text_files(PROJECT_TEMPLATE)
+        if uses.search(path.read_text())
+    ]
+
+    assert unfiltered == []

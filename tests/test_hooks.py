@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import TEMPLATE_DIR, load_hook
+# The reference for PEP 440 (pytest depends on it); the hook cannot use it, as cookiecutter does not.
+from packaging.version import InvalidVersion, Version
+
+from tests.helpers import TEMPLATE_DIR, bake, load_hook
 
 pre_gen = load_hook("pre_gen_project")
 post_gen = load_hook("post_gen_project")
@@ -46,7 +49,8 @@ BAD_ANSWERS = [
     ("domain_name", "-bad-.com", pre_gen.MSG_DOMAIN),
     ("domain_name", "exa mple.com", pre_gen.MSG_DOMAIN),
     ("version", "one", pre_gen.MSG_VERSION),
-    ("version", "v1.0", pre_gen.MSG_VERSION),
+    ("version", "1.0.", pre_gen.MSG_VERSION),
+    ("version", "1.0-final", pre_gen.MSG_VERSION),
     ("timezone", "Mars/Olympus_Mons", pre_gen.MSG_TIMEZONE),
     ("timezone", "../etc/passwd", pre_gen.MSG_TIMEZONE),
     ("python_version", "3.9", pre_gen.MSG_PYTHON),
@@ -91,7 +95,11 @@ def test_good_slugs_pass(value: str) -> None:
         ("domain_name", "xn--bcher-kva.example"),
         ("version", "1.0.0rc1"),
         ("version", "2026.11"),
+        ("version", "v1"),
+        ("version", "1.0-RC1"),
         ("timezone", "Europe/Berlin"),
+        ("timezone", "utc"),
+        ("timezone", "europe/berlin"),
     ],
 )
 def test_good_answers_pass(key: str, value: str) -> None:
@@ -101,6 +109,97 @@ def test_good_answers_pass(key: str, value: str) -> None:
 @pytest.mark.parametrize(("key", "value", "template"), BAD_ANSWERS)
 def test_bad_answer_is_refused_with_its_message(key: str, value: str, template: str) -> None:
     assert pre_gen.validate({**DEFAULT_ANSWERS, key: value}) == [expected_message(template, value)]
+
+
+def test_slug_too_long_for_the_test_database_is_refused_with_the_reason() -> None:
+    longest = "a" * pre_gen.SLUG_MAX_LENGTH
+
+    assert len(f"test_{longest}") == 63
+    assert pre_gen.check_slug(longest) is None
+    assert pre_gen.check_slug(longest + "b") == (
+        f"project_slug '{longest}b' has 59 characters: use at most 58, so that the test database "
+        "test_<slug> fits PostgreSQL's 63-character limit on names."
+    )
+
+
+# Names whose old default slug (lowercase, spaces to underscores) the hook refused.
+DEFAULT_SLUGS = [
+    ("My Project", "my_project"),
+    ("Bob's Shop", "bob_s_shop"),
+    ("Shop & Co", "shop_co"),
+    ("Acme (EU)", "acme_eu"),
+    ("Café", "cafe"),
+    ("3D Prints", "project_3d_prints"),
+    ("Class", "class_project"),
+    ("Django", "django_project"),
+    ("JSON", "json_project"),
+    ("!!!", "project"),
+]
+
+
+@pytest.mark.parametrize(("name", "slug"), DEFAULT_SLUGS)
+def test_default_slug_is_one_the_hook_accepts(name: str, slug: str) -> None:
+    assert pre_gen.default_slug(name) == slug
+    assert pre_gen.check_slug(slug) is None
+
+
+@pytest.mark.parametrize("name", ["A" * 100, "Acme " * 20, "2026 " + "Shop " * 19])
+def test_default_slug_of_a_long_name_leaves_room_for_the_test_database(name: str) -> None:
+    slug = pre_gen.default_slug(name)
+
+    assert pre_gen.check_slug(slug) is None
+    assert len(f"test_{slug}") <= 63
+    assert not slug.endswith("_")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "v1",
+        "V1.0",
+        "1.0-RC1",
+        "1.0.0-alpha.1",
+        "1.0beta2",
+        "1.0c1",
+        "1.0-1",
+        "1.0post",
+        "1.0.r3",
+        "01.002",
+        "1.0.dev",
+        "1.0-preview-2",
+        "0!1.0",
+        "2!1.0",
+        "1.0+Ubuntu-1",
+        "1.0+01.Abc_007",
+        " 1.0 ",
+        "2026.11",
+    ],
+)
+def test_version_is_normalised_as_pep_440_does(value: str) -> None:
+    assert pre_gen.canonical_version(value) == str(Version(value))
+
+
+@pytest.mark.parametrize("value", ["", "one", "1.0.", "v", "1.0-final", "1..0", "1.0+", "1.0+a..b", "version 1"])
+def test_version_pep_440_refuses_stays_refused(value: str) -> None:
+    with pytest.raises(InvalidVersion):
+        Version(value)
+    assert pre_gen.canonical_version(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "zone"),
+    [("UTC", "UTC"), ("utc", "UTC"), (" Utc ", "UTC"), ("europe/berlin", "Europe/Berlin"), ("etc/gmt+2", "Etc/GMT+2")],
+)
+def test_timezone_matches_case_insensitively_and_comes_out_as_iana_spells_it(value: str, zone: str) -> None:
+    assert pre_gen.canonical_timezone(value) == zone
+
+
+@pytest.mark.parametrize(
+    ("value", "suggestion"),
+    [("Berlin", "Europe/Berlin"), ("new york", "America/New_York"), ("Europe/Berln", "Europe/Berlin")],
+)
+def test_unknown_timezone_is_refused_with_the_zone_it_likely_meant(value: str, suggestion: str) -> None:
+    assert pre_gen.check_timezone(value) == pre_gen.MSG_TIMEZONE_SUGGESTION.format(value=value, suggestion=suggestion)
 
 
 def test_every_bad_answer_is_reported_at_once() -> None:
@@ -139,6 +238,65 @@ def test_cli_refuses_bad_answer_and_leaves_nothing_behind(tmp_path: Path, key: s
     assert result.returncode != 0
     assert f"ERROR: {expected_message(template, value)}" in result.stderr.splitlines()
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_cli_refuses_empty_name_with_the_hook_message_first(tmp_path: Path, name: str) -> None:
+    # An empty name once gave an empty slug, so the project directory was the output
+    # directory itself: cookiecutter stopped on '"." directory already exists' before the hook ran.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            "--no-input",
+            "-o",
+            str(tmp_path),
+            str(TEMPLATE_DIR),
+            f"project_name={name}",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert result.stdout.splitlines()[0] == f"ERROR: {pre_gen.MSG_NAME_EMPTY}", result.stdout
+    assert "already exists" not in result.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("name", "slug"), [pair for pair in DEFAULT_SLUGS if pair[0] != "My Project"])
+def test_cli_prompts_offer_a_slug_the_hook_accepts(tmp_path: Path, name: str, slug: str) -> None:
+    # Answer the name, then take every default, the slug offered included.
+    answers = f"{name}\n" + "\n" * len(DEFAULTS)
+    result = subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "-o", str(tmp_path), str(TEMPLATE_DIR)],
+        input=answers,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"({slug})" in result.stdout
+    assert [path.name for path in tmp_path.iterdir()] == [slug]
+
+
+def test_answers_accepted_loosely_are_written_in_their_normal_form(tmp_path: Path) -> None:
+    project = bake(tmp_path, {"project_slug": "loose", "timezone": "europe/berlin", "version": "v1.0-RC1"})
+
+    assert (
+        'TIME_ZONE = env("DJANGO_TIME_ZONE", default="Europe/Berlin")'
+        in (project / "config" / "settings" / "base.py").read_text()
+    )
+    assert 'version = "1.0rc1"' in (project / "pyproject.toml").read_text()
+    assert '"VERSION": "1.0rc1"' in (project / "config" / "settings" / "drf_settings.py").read_text()
+    assert 'default="1.0rc1"' in (project / "config" / "settings" / "production.py").read_text()
 
 
 def test_cli_refuses_unknown_choice_before_writing(tmp_path: Path) -> None:

@@ -114,7 +114,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env("DJANGO_TIME_ZONE", default={{ cookiecutter.timezone | pystr }})
+TIME_ZONE = env("DJANGO_TIME_ZONE", default={{ cookiecutter.timezone | canonical_timezone | pystr }})
 USE_I18N = True
 USE_TZ = True
 

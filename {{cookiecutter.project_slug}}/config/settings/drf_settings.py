@@ -51,7 +51,7 @@ SIMPLE_JWT = {
 SPECTACULAR_SETTINGS = {
     "TITLE": {{ cookiecutter.project_name | pystr }},
     "DESCRIPTION": {{ cookiecutter.description | pystr }},
-    "VERSION": {{ cookiecutter.version | pystr }},
+    "VERSION": {{ cookiecutter.version | canonical_version | pystr }},
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,

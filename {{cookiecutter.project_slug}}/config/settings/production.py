@@ -101,7 +101,7 @@ SENTRY_ENVIRONMENT = env(
 SENTRY_ENABLED = sentry_init(
     dsn=env("SENTRY_DSN", default=""),
     environment=SENTRY_ENVIRONMENT,
-    release=env("SENTRY_RELEASE", default={{ cookiecutter.version | pystr }}),
+    release=env("SENTRY_RELEASE", default={{ cookiecutter.version | canonical_version | pystr }}),
     traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
 )
 {%- endif %}
