@@ -267,6 +267,26 @@ def test_hand_written_sql_that_is_safe_passes(sql: str) -> None:
     assert ms.sql_findings(sql) == []
 
 
+def test_the_unique_index_pattern_of_the_migrations_guide_passes() -> None:
+    migration = make_migration(
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.AlterField("item", "name", models.CharField(max_length=50, unique=True))],
+            database_operations=[
+                migrations.RunSQL(
+                    "CREATE UNIQUE INDEX CONCURRENTLY shop_item_name_uniq ON shop_item (name)",
+                    reverse_sql="DROP INDEX CONCURRENTLY shop_item_name_uniq",
+                ),
+                migrations.RunSQL(
+                    "ALTER TABLE shop_item ADD CONSTRAINT shop_item_name_uniq UNIQUE USING INDEX shop_item_name_uniq",
+                    reverse_sql="ALTER TABLE shop_item DROP CONSTRAINT shop_item_name_uniq",
+                ),
+            ],
+        )
+    )
+
+    assert flagged(migration) == []
+
+
 def test_database_half_of_separate_database_and_state_is_checked() -> None:
     migration = make_migration(
         migrations.SeparateDatabaseAndState(database_operations=[migrations.RunSQL("DROP INDEX item_name_idx")])
