@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import project_venv, require_services, required_tool
-from tests.live import create_database
+from tests.harness.live import create_database
+from tests.harness.template import project_venv, require_services, required_tool
 
 
 @pytest.fixture(scope="session")
 def project_python() -> Path:
-    """The virtualenv every baked project runs in (see tests.helpers.project_venv)."""
+    """The virtualenv every baked project runs in (see tests.harness.template.project_venv)."""
     return project_venv()
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import (
+from tests.harness.live import free_port, kill_tree, wait_until
+from tests.harness.template import (
     PRODUCTION_ENV,
     TOGGLE_WORDS,
     clean_env,
@@ -30,7 +31,6 @@ from tests.helpers import (
     toggle_mentions,
     unrendered_jinja,
 )
-from tests.live import free_port, kill_tree, wait_until
 
 # Each entry: an id and the answers that differ from the defaults. The set covers
 # every toggle both ways, every license, every Python, and hostile free text.

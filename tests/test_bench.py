@@ -1,26 +1,16 @@
-"""scripts/bench.py's own arithmetic (the benchmark itself runs with `make bench`, not here)."""
+"""scripts/bench's own arithmetic (the benchmark itself runs with `make bench`, not here)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
+import importlib
 from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "scripts" / "bench.py"
-
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench", BENCH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench", module)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("scripts.bench.__main__")
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import PRODUCTION_ENV, clean_env, required_tool, run
-from tests.live import free_port, kill_tree, wait_until
+from tests.harness.live import free_port, kill_tree, wait_until
+from tests.harness.template import PRODUCTION_ENV, clean_env, required_tool, run
 
 BAKES = {
     "celery": {"project_slug": "compose_celery"},

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import TEMPLATE_DIR, bake, find_python, missing, project_venv, run
+from tests.harness.template import TEMPLATE_DIR, bake, find_python, missing, project_venv, run
 
 MISSING_PYTHON = "python{version} is not installed (looked on PATH and under ~/.pyenv/versions)"
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import (
+from tests.harness.template import (
     PRODUCTION_ENV,
     TEMPLATE_DIR,
     TOGGLE_WORDS,

@@ -2,7 +2,7 @@
 
 The database outage runs on a private PostgreSQL cluster started for this module
 (the shared test server stays up for everyone else). A Celery worker killed
-mid-task is covered by tests/test_live_celery.py, which `make verify` runs too.
+mid-task is covered by test_live_celery.py beside this module.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import free_port, wait_until
-from tests.served import USER_EMAIL, ServedProject
+from tests.harness.live import free_port, wait_until
+from tests.harness.served import USER_EMAIL, ServedProject
 from tests.verify.conftest import assert_problem, login, serve
 
 ORDERS = "/api/v1/orders/"

@@ -1,8 +1,8 @@
 """`make bench`: what a baked project costs, measured against fixed targets.
 
 1. Time from bake to a green generated suite: bake, fresh venv + pip install, pytest.
-2. A served project (tests/served.py: gunicorn, production settings, PostgreSQL,
-   Redis) under wrk load (tests/load.py), one endpoint at a time, with the CPU time
+2. A served project (tests/harness/served.py: gunicorn, production settings, PostgreSQL,
+   Redis) under wrk load (tests/harness/load.py), one endpoint at a time, with the CPU time
    each request costs in gunicorn, PostgreSQL and Redis (from /proc): the figure
    that bounds throughput, and with it latency at a fixed concurrency.
 3. Database queries per request at 10 and at 1,000 orders, counted in-process.
@@ -13,8 +13,8 @@ Prints a table with each figure, its target and PASS/FAIL, and writes
 bench-results/results.json and bench-results/results.png. Exits 0 whenever the
 benchmark ran, targets met or not; non-zero only when it could not run.
 
-Run from the repository root with the template's .venv and TEST_DATABASE_URL set
-(`make bench` does both).
+Run from the repository root as `python -m scripts.bench`, with the template's .venv
+and TEST_DATABASE_URL set (`make bench` does both).
 """
 
 from __future__ import annotations
@@ -36,13 +36,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from tests.harness.answers import PRESETS
+from tests.harness.load import LoadResult, run_load
+from tests.harness.served import PROXY_HEADERS, ServedProject
+from tests.harness.template import bake, run
 
-from tests.helpers import bake, run  # noqa: E402
-from tests.load import LoadResult, run_load  # noqa: E402
-from tests.presets import PRESETS  # noqa: E402
-from tests.served import PROXY_HEADERS, ServedProject  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 P99_TARGET_MS = 100.0
 DEEP_RATIO_TARGET = 1.5
