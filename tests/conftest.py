@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 
 from tests.harness.live import create_database
-from tests.harness.template import project_venv, require_services, required_tool
+from tests.harness.process import require_services, required_tool
+from tests.harness.venvs import project_venv
 
 
 @pytest.fixture(scope="session")
 def project_python() -> Path:
-    """The virtualenv every baked project runs in (see tests.harness.template.project_venv)."""
+    """The virtualenv every baked project runs in (see tests.harness.venvs.project_venv)."""
     return project_venv()
 
 

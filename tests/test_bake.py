@@ -21,16 +21,9 @@ import pytest
 import yaml
 
 from tests.harness.live import free_port, kill_tree, wait_until
-from tests.harness.template import (
-    PRODUCTION_ENV,
-    TOGGLE_WORDS,
-    clean_env,
-    post_gen,
-    present_paths,
-    run,
-    toggle_mentions,
-    unrendered_jinja,
-)
+from tests.harness.process import PRODUCTION_ENV, clean_env, run
+from tests.harness.rendered import unrendered_jinja
+from tests.harness.toggles import TOGGLE_WORDS, post_gen, present_paths, toggle_mentions
 
 # Each entry: an id and the answers that differ from the defaults. The set covers
 # every toggle both ways, every license, every Python, and hostile free text.

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from tests.harness.live import free_port, kill_tree, wait_until
-from tests.harness.template import PRODUCTION_ENV, clean_env, required_tool, run
+from tests.harness.process import PRODUCTION_ENV, clean_env, required_tool, run
 
 BAKES = {
     "celery": {"project_slug": "compose_celery"},

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.template import PRODUCTION_ENV, lint_imports, run
+from tests.harness.process import PRODUCTION_ENV, lint_imports, run
 
 COMMAND = Path("apps/core/management/commands/startdomain.py")
 

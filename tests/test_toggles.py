@@ -37,19 +37,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.template import (
-    PRODUCTION_ENV,
-    TEMPLATE_DIR,
-    TOGGLE_WORDS,
-    answers_for,
-    lint_imports,
-    post_gen,
-    present_paths,
-    row_enabled,
-    run,
-    toggle_mentions,
-    unrendered_jinja,
-)
+from tests.harness.process import PRODUCTION_ENV, lint_imports, run
+from tests.harness.rendered import unrendered_jinja
+from tests.harness.template import TEMPLATE_DIR, answers_for
+from tests.harness.toggles import TOGGLE_WORDS, post_gen, present_paths, row_enabled, toggle_mentions
 
 # More bakes than this means the generator degraded (or the options grew): look at it.
 MAX_BAKES = 10

@@ -38,8 +38,9 @@ from typing import Any
 
 from tests.harness.answers import PRESETS
 from tests.harness.load import LoadResult, run_load
+from tests.harness.process import run
 from tests.harness.served import PROXY_HEADERS, ServedProject
-from tests.harness.template import bake, run
+from tests.harness.template import bake
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.harness.template import clean_env, run
+from tests.harness.process import clean_env, run
 
 
 def free_port() -> int:

@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.harness.live import ProjectRunner, create_database, free_port, kill_tree, wait_until
-from tests.harness.template import PRODUCTION_ENV, bake, project_venv
+from tests.harness.process import PRODUCTION_ENV
+from tests.harness.template import bake
+from tests.harness.venvs import project_venv
 
 ADMIN_PATH = "/backstage-5e1b/"
 # What a browser behind the TLS-terminating proxy sends: production settings redirect plain HTTP.
