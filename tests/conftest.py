@@ -8,7 +8,14 @@ import pytest
 
 from tests.harness.live import create_database
 from tests.harness.process import require_services, required_tool
+from tests.harness.template import Bakery
 from tests.harness.venvs import project_venv
+
+
+@pytest.fixture(scope="session")
+def cookies_session(tmp_path_factory) -> Bakery:
+    """Bakes for every test module, through the harness's one `bake()` (see tests.harness.template.Bakery)."""
+    return Bakery(tmp_path_factory.mktemp("cookies"))
 
 
 @pytest.fixture(scope="session")

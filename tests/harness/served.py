@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.harness.answers import PRESETS
 from tests.harness.live import ProjectRunner, create_database, free_port, kill_tree, wait_until
 from tests.harness.process import PRODUCTION_ENV
 from tests.harness.template import bake
@@ -129,12 +130,12 @@ class LoadTarget:
 class ServedProject:
     """Bake, migrate, seed and serve one project; `start()` and `stop()` bracket its life.
 
-    ``answers``: cookiecutter answers (the full preset by default: every endpoint exists).
+    ``answers``: an answer set (tests/harness/answers.py); the full preset by default, so every endpoint exists.
     ``orders_per_user``: how many orders each of the two seeded users owns.
     """
 
     workdir: Path
-    answers: Mapping[str, str] = field(default_factory=dict)
+    answers: Mapping[str, str] = field(default_factory=lambda: PRESETS["full"])
     orders_per_user: int = 30
     workers: int = 2
     postgres_url: str = ""

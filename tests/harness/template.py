@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -25,27 +25,47 @@ def load_hook(name: str) -> ModuleType:
     return module
 
 
-def answers_for(extra_context: Mapping[str, str]) -> dict[str, object]:
-    """The answers cookiecutter renders with: defaults, first choices, "yes"/"no" as booleans."""
-    defaults = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
-    answers: dict[str, object] = {}
-    for name, default in defaults.items():
-        if name.startswith("_"):
-            continue
-        given = extra_context.get(name)
-        if isinstance(default, bool):
-            answers[name] = default if given is None else given.lower() in {"yes", "y", "true", "1", "on"}
-        elif isinstance(default, list):
-            answers[name] = default[0] if given is None else given
-        else:
-            answers[name] = default if given is None else given
-    return answers
-
-
 def bake(output_dir: Path, answers: Mapping[str, str]) -> Path:
-    """Render the template with cookiecutter's API (hooks included); return the project directory."""
+    """Render the template with cookiecutter's API (hooks included); return the project directory.
+
+    ``answers``: an answer set (tests/harness/answers.py), or the few answers a test needs.
+    A person's ~/.cookiecutterrc is ignored, so it cannot change what the tests bake.
+    """
     from cookiecutter.main import cookiecutter
 
-    return Path(
-        cookiecutter(str(TEMPLATE_DIR), no_input=True, output_dir=str(output_dir), extra_context=dict(answers))
+    project = cookiecutter(
+        str(TEMPLATE_DIR), no_input=True, output_dir=str(output_dir), extra_context=dict(answers), default_config=True
     )
+    return Path(project)
+
+
+@dataclass(frozen=True)
+class Baked:
+    """One bake as a test sees it: the project, or why there is none (exit code -1)."""
+
+    project_path: Path | None
+    exception: Exception | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.exception is None else -1
+
+
+class Bakery:
+    """`bake()` into numbered folders of one directory, for the session's test modules.
+
+    Handed out by the `cookies_session` fixture (tests/conftest.py); the fixture and
+    ``bake(extra_context=...)`` keep the names pytest-cookies gave them, which this replaced.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.count = 0
+
+    def bake(self, extra_context: Mapping[str, str] | None = None) -> Baked:
+        output_dir = self.root / f"bake{self.count:02d}"
+        self.count += 1
+        try:
+            return Baked(bake(output_dir, extra_context or {}))
+        except Exception as error:  # a failing hook or template: the test asserts on it
+            return Baked(None, error)
