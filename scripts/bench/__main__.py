@@ -39,7 +39,7 @@ from typing import Any
 from tests.harness.answers import PRESETS
 from tests.harness.load import LoadResult, run_load
 from tests.harness.process import run
-from tests.harness.served import PROXY_HEADERS, ServedProject
+from tests.harness.served import PASSWORD, PROXY_HEADERS, ServedProject
 from tests.harness.template import bake
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,65 +59,8 @@ MSG_NO_DATABASE = 'TEST_DATABASE_URL is not set: run `eval "$(bash scripts/servi
 MSG_NO_WRK = "wrk is not installed: apt-get install -y wrk"
 MSG_NO_REDIS = "redis-server is not installed: apt-get install -y redis-server"
 RESULT_MARKER = "BENCH-QUERIES "
-
-# Runs inside the served project (`manage.py shell`): two more customers with 10 and 1,000
-# orders, each request made once to warm caches and once inside CaptureQueriesContext.
-QUERY_SCRIPT = """
-import json
-from datetime import timedelta
-from decimal import Decimal
-from django.db import connection, transaction
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
-from rest_framework_simplejwt.tokens import AccessToken
-from apps.orders.models import Order, OrderItem, Product
-from apps.users.services import user_create
-
-product = Product.objects.order_by("sku").first()
-body = json.dumps({{"items": [{{"product_id": str(product.pk), "quantity": 1}}]}})
-results = {{}}
-for rows in {rows!r}:
-    with transaction.atomic():
-        user = user_create(email=f"queries-{{rows}}@example.com", password="plausible-Horse-42")
-        now = timezone.now()
-        orders = Order.objects.bulk_create(
-            Order(customer=user, amount=Decimal("19.98"), created_at=now - timedelta(minutes=n), notes="seed")
-            for n in range(rows)
-        )
-        OrderItem.objects.bulk_create(
-            OrderItem(order=order, product=product, quantity=2, unit_price=Decimal("9.99")) for order in orders
-        )
-    client = Client(
-        HTTP_HOST="example.com",
-        SERVER_NAME="example.com",
-        HTTP_X_FORWARDED_PROTO="https",
-        HTTP_AUTHORIZATION=f"Bearer {{AccessToken.for_user(user)}}",
-    )
-    requests = {{
-        "healthz": ("get", "/healthz"),
-        "users_me": ("get", "/api/v1/users/me/"),
-        "order_list": ("get", "/api/v1/orders/"),
-        "order_detail": ("get", f"/api/v1/orders/{{orders[0].pk}}/"),
-        "order_create": ("post", "/api/v1/orders/"),
-    }}
-    counts = {{}}
-    for name, (method, path) in requests.items():
-        def call():
-            if method == "post":
-                return client.post(path, data=body, content_type="application/json", secure=True)
-            return client.get(path, secure=True)
-        call()
-        with CaptureQueriesContext(connection) as captured:
-            response = call()
-        counts[name] = {{
-            "status": response.status_code,
-            "queries": len(captured),
-            "sql": [query["sql"] for query in captured],
-        }}
-    results[str(rows)] = counts
-print({marker!r} + json.dumps(results))
-"""
+# Runs inside the served project: two more customers, with 10 and 1,000 orders.
+QUERY_SCRIPT = Path(__file__).resolve().parent / "query_counts.py"
 
 
 def log(message: str) -> None:
@@ -322,7 +265,8 @@ def bench_served(workdir: Path, postgres_url: str, duration: float) -> dict[str,
         }
 
         log("query counts in-process at 10 and 1,000 orders")
-        output = served.runner.shell(QUERY_SCRIPT.format(rows=QUERY_ROWS, marker=RESULT_MARKER), timeout=300)
+        rows = [str(n) for n in QUERY_ROWS]
+        output = served.runner.script(QUERY_SCRIPT, RESULT_MARKER, PASSWORD, *rows, timeout=300)
         marked = [line for line in output.splitlines() if line.startswith(RESULT_MARKER)]
         queries = json.loads(marked[-1][len(RESULT_MARKER) :])
     return {"load": load, "worker_rss_mb": workers, "pagination": pagination, "queries": queries}
