@@ -34,10 +34,10 @@ bake: $(VENV)/.installed ## Bake the defaults into ./.cache/bake for a look
 
 bench: $(VENV)/.installed ## Benchmark a baked project: bake-to-green time, load (wrk), queries, deep pages, memory, CPU per request (~3 min)
 	@if [ -z "$$TEST_DATABASE_URL" ]; then eval "$$(bash scripts/services.sh)"; fi; \
-	PYTHONPATH=. $(PY) scripts/bench.py $(BENCH_ARGS)
+	$(PY) -m scripts.bench $(BENCH_ARGS)
 
 verify: $(VENV)/.installed ## The reliability suite: fuzzing, load, faults, hostile input, a browser, pip-audit (needs the services)
-	$(PY) -m pytest tests/verify tests/test_live_celery.py
+	$(PY) -m pytest tests/verify
 
 services: ## Start PostgreSQL and Redis on loopback (Debian packages, as root); prints the env to export
 	@bash scripts/services.sh

@@ -6,13 +6,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import project_venv, require_services, required_tool
-from tests.live import create_database
+from tests.harness.live import create_database
+from tests.harness.process import require_services, required_tool
+from tests.harness.template import Bakery
+from tests.harness.venvs import project_venv
+
+
+@pytest.fixture(scope="session")
+def cookies_session(tmp_path_factory) -> Bakery:
+    """Bakes for every test module, through the harness's one `bake()` (see tests.harness.template.Bakery)."""
+    return Bakery(tmp_path_factory.mktemp("cookies"))
 
 
 @pytest.fixture(scope="session")
 def project_python() -> Path:
-    """The virtualenv every baked project runs in (see tests.helpers.project_venv)."""
+    """The virtualenv every baked project runs in (see tests.harness.venvs.project_venv)."""
     return project_venv()
 
 

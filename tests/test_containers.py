@@ -19,13 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import PRODUCTION_ENV, clean_env, required_tool, run
-from tests.live import free_port, kill_tree, wait_until
+from tests.harness.answers import COMPOSE_BAKES
+from tests.harness.live import free_port, kill_tree, wait_until
+from tests.harness.process import PRODUCTION_ENV, clean_env, required_tool, run
 
-BAKES = {
-    "celery": {"project_slug": "compose_celery"},
-    "no-celery": {"project_slug": "compose_plain", "use_celery": "no", "use_sentry": "no"},
-}
 PRODUCTION_VARIABLES = {name: value for name, value in PRODUCTION_ENV.items() if name != "DJANGO_SETTINGS_MODULE"}
 
 
@@ -34,9 +31,9 @@ def compose() -> str:
     return required_tool("docker-compose", "docker-compose")
 
 
-@pytest.fixture(params=list(BAKES), scope="module")
+@pytest.fixture(params=list(COMPOSE_BAKES), scope="module")
 def project(request, cookies_session) -> Path:
-    result = cookies_session.bake(extra_context=BAKES[request.param])
+    result = cookies_session.bake(extra_context=COMPOSE_BAKES[request.param])
     assert result.exit_code == 0, result.exception
     return Path(result.project_path)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import lint_imports
+from tests.harness.process import lint_imports
 
 LAYERS = "Inside each app, imports point down the layers"
 HTTP_FREE = "Services, selectors, tasks and models know nothing of HTTP"

@@ -15,7 +15,8 @@ import pytest
 
 import answer_filters
 from local_extensions import pystr
-from tests.helpers import PROJECT_TEMPLATE, rendered_text_files
+from tests.harness.rendered import rendered_text_files
+from tests.harness.template import PROJECT_TEMPLATE
 from toml_literals import tomlstr
 
 HOSTILE = [

@@ -12,7 +12,7 @@ import pytest
 # The reference for PEP 440 (pytest depends on it); the hook cannot use it, as cookiecutter does not.
 from packaging.version import InvalidVersion, Version
 
-from tests.helpers import TEMPLATE_DIR, bake, load_hook
+from tests.harness.template import TEMPLATE_DIR, bake, load_hook
 
 pre_gen = load_hook("pre_gen_project")
 post_gen = load_hook("post_gen_project")

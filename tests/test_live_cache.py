@@ -1,6 +1,6 @@
 """The Redis cache and cached_db sessions in production settings, served by gunicorn.
 
-The served project (tests/served.py) has a private redis-server, so it can be
+The served project (tests/harness/served.py) has a private redis-server, so it can be
 flushed and stopped without disturbing other tests. Through it all, a logged-in admin stays
 logged in and no request fails. The admin's login limit counts there too, per address
 behind the proxy.
@@ -18,8 +18,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.live import ProjectRunner
-from tests.served import ADMIN_PATH, PASSWORD, ServedProject
+from tests.harness.live import ProjectRunner
+from tests.harness.served import ADMIN_PATH, PASSWORD, ServedProject
 
 ADMIN_EMAIL = "admin@example.com"
 

@@ -1,4 +1,4 @@
-"""tests/load.py against a tiny local server: what wrk sends, and how its answers are counted."""
+"""tests/harness/load.py against a tiny local server: what wrk sends, and how its answers are counted."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.load import run_load
-from tests.served import PROXY_HEADERS
+from tests.harness.load import run_load
+from tests.harness.served import PROXY_HEADERS
 
 # Quotes, a backslash and a newline: the Lua script must carry them byte for byte.
 AUTHORIZATION = 'Bearer a"b\\c'

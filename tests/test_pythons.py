@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import TEMPLATE_DIR, bake, find_python, missing, project_venv, run
+from tests.harness.process import missing, run
+from tests.harness.template import TEMPLATE_DIR, bake
+from tests.harness.venvs import find_python, project_venv
 
 MISSING_PYTHON = "python{version} is not installed (looked on PATH and under ~/.pyenv/versions)"
 

@@ -1,4 +1,4 @@
-"""Golden snapshots: what each preset in tests/presets.py renders, committed under tests/snapshots/.
+"""Golden snapshots: what each preset in tests/harness/answers.py renders, committed under tests/snapshots/.
 
 A template change shows up in the diff of a pull request as the change it makes to
 real projects, not only as a change to Jinja. For each preset the snapshot holds
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import TEMPLATE_DIR
-from tests.presets import PRESETS
+from tests.harness.answers import PRESETS
+from tests.harness.template import TEMPLATE_DIR
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent / "snapshots"
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS", "").lower() in {"1", "true", "yes"}
@@ -45,7 +45,7 @@ KEY_FILES = (
 
 ACCEPT_COMMAND = "make snapshots"
 ACCEPT_HINT = f"If the change is intended, run `{ACCEPT_COMMAND}` in the template root and commit the result."
-FOLDERS_MESSAGE = "tests/snapshots/ must hold one folder per preset in tests/presets.py and nothing else"
+FOLDERS_MESSAGE = "tests/snapshots/ must hold one folder per preset in tests/harness/answers.py and nothing else"
 
 
 def snapshot_of(project: Path) -> dict[str, str]:

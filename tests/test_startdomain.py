@@ -9,17 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import PRODUCTION_ENV, lint_imports, run
+from tests.harness.answers import DOMAIN_BAKES
+from tests.harness.process import PRODUCTION_ENV, lint_imports, run
 
 COMMAND = Path("apps/core/management/commands/startdomain.py")
 
 # Near the longest names the scaffold's lines allow (119 characters): a 29-character entity.
 LONG_APP = "customer_notification_settings"
-
-BAKES = {
-    "default": {"project_slug": "domains_default"},
-    "no-drf-no-example": {"project_slug": "domains_plain", "use_drf": "no", "include_example_app": "no"},
-}
 
 
 def tree_digest(root: Path) -> dict[str, str]:
@@ -40,9 +36,9 @@ def message(project: Path, constant: str, **values: str) -> str:
     raise AssertionError(f"{COMMAND} defines no {constant}")
 
 
-@pytest.fixture(params=list(BAKES), scope="module")
+@pytest.fixture(params=list(DOMAIN_BAKES), scope="module")
 def with_domain(request, cookies_session, project_python: Path) -> tuple[Path, str]:
-    result = cookies_session.bake(extra_context=BAKES[request.param])
+    result = cookies_session.bake(extra_context=DOMAIN_BAKES[request.param])
     assert result.exit_code == 0, result.exception
     project = Path(result.project_path)
 

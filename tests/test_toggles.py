@@ -29,85 +29,19 @@ Where the checks run, and why:
 from __future__ import annotations
 
 import itertools
-import json
 import shlex
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import (
-    PRODUCTION_ENV,
-    TEMPLATE_DIR,
-    TOGGLE_WORDS,
-    answers_for,
-    lint_imports,
-    post_gen,
-    present_paths,
-    row_enabled,
-    run,
-    toggle_mentions,
-    unrendered_jinja,
-)
+from tests.harness.answers import ALL_OFF, ALL_ON, COMBINATIONS, OPTIONS, answers_for, combination_id, pairwise
+from tests.harness.process import PRODUCTION_ENV, lint_imports, run
+from tests.harness.rendered import unrendered_jinja
+from tests.harness.toggles import TOGGLE_WORDS, post_gen, present_paths, row_enabled, toggle_mentions
 
 # More bakes than this means the generator degraded (or the options grew): look at it.
 MAX_BAKES = 10
-
-Combination = dict[str, str]
-Pair = tuple[tuple[str, str], tuple[str, str]]
-
-
-def toggle_options() -> dict[str, tuple[str, ...]]:
-    """Every boolean of cookiecutter.json as yes/no, and the choices of ci_tool, in the file's order."""
-    defaults = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
-    options: dict[str, tuple[str, ...]] = {}
-    for name, default in defaults.items():
-        if isinstance(default, bool):
-            options[name] = ("yes", "no")
-        elif name == "ci_tool":
-            options[name] = tuple(default)
-    return options
-
-
-def pairs_in(combination: Mapping[str, str], names: Sequence[str]) -> set[Pair]:
-    return {((a, combination[a]), (b, combination[b])) for a, b in itertools.combinations(names, 2)}
-
-
-def pairwise(options: Mapping[str, Sequence[str]], seeds: Sequence[Combination]) -> list[Combination]:
-    """A covering set grown greedily from the seeds.
-
-    Each step adds the candidate (in itertools.product order) that covers the most
-    pairs not yet covered; ties go to the earliest candidate, so the result is
-    the same on every run.
-    """
-    names = list(options)
-    wanted = {
-        ((a, value_a), (b, value_b))
-        for a, b in itertools.combinations(names, 2)
-        for value_a in options[a]
-        for value_b in options[b]
-    }
-    candidates = [dict(zip(names, values, strict=True)) for values in itertools.product(*options.values())]
-    chosen = [dict(seed) for seed in seeds]
-    uncovered = wanted - set().union(*(pairs_in(combination, names) for combination in chosen))
-    while uncovered:
-        best = max(candidates, key=lambda candidate: len(pairs_in(candidate, names) & uncovered))
-        chosen.append(best)
-        uncovered -= pairs_in(best, names)
-    return chosen
-
-
-OPTIONS = toggle_options()
-ALL_ON = {name: values[0] for name, values in OPTIONS.items()}  # "yes" and the first CI choice
-ALL_OFF = {name: values[-1] for name, values in OPTIONS.items()}  # "no" and ci_tool "none"
-COMBINATIONS = pairwise(OPTIONS, seeds=[ALL_ON, ALL_OFF])
-
-
-def combination_id(combination: Mapping[str, str]) -> str:
-    short = {name: name.removeprefix("use_").removeprefix("include_").removesuffix("_app") for name in combination}
-    features = [short[name] for name, value in combination.items() if value == "yes"]
-    return "-".join([combination["ci_tool"], *features] if features else [combination["ci_tool"], "bare"])
 
 
 def test_combinations_cover_every_pair_of_values(record_property) -> None:

@@ -24,7 +24,9 @@ import pytest
 import yaml
 from cookiecutter.main import cookiecutter
 
-from tests.helpers import TEMPLATE_DIR, load_hook, rendered_text_files, run
+from tests.harness.process import run
+from tests.harness.rendered import rendered_text_files
+from tests.harness.template import TEMPLATE_DIR, load_hook
 
 post_gen = load_hook("post_gen_project")
 

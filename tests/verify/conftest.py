@@ -2,7 +2,7 @@
 
 Each module serves its own project (`served` below: about ten seconds to bake,
 migrate, seed and start), so what one module does to its data cannot change
-what another module sees. `tests/test_live_celery.py` belongs to the suite too:
+what another module sees. `test_live_celery.py` (in this folder) belongs to the suite:
 it kills a Celery worker mid-task and proves the message is delivered again and
 its effect happens once, so that is not repeated here.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CACHE_DIR
-from tests.served import PASSWORD, Response, ServedProject
+from tests.harness.served import PASSWORD, Response, ServedProject
+from tests.harness.template import CACHE_DIR
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Screenshots and reports a person may want to look at after a run (git-ignored).

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import bake
+from tests.harness.template import bake
 
 REQUIREMENTS = ("base.txt", "production.txt", "local.txt")
 UNAUDITED = "could not be audited"

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.helpers import required_tool
-from tests.served import ADMIN_PATH, ServedProject
+from tests.harness.process import required_tool
+from tests.harness.served import ADMIN_PATH, ServedProject
 from tests.verify.conftest import ARTIFACTS, serve
 
 CHROMIUM = "/usr/bin/chromium"

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 
-from tests.served import PROXY_HEADERS, ServedProject
+from tests.harness.served import PROXY_HEADERS, ServedProject
 from tests.verify.conftest import ARTIFACTS, login, user_create
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,ignored_auth"

@@ -2,7 +2,7 @@
 
 The database outage runs on a private PostgreSQL cluster started for this module
 (the shared test server stays up for everyone else). A Celery worker killed
-mid-task is covered by tests/test_live_celery.py, which `make verify` runs too.
+mid-task is covered by test_live_celery.py beside this module.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import free_port, wait_until
-from tests.served import USER_EMAIL, ServedProject
+from tests.harness.live import PROJECT_SCRIPTS, free_port, wait_until
+from tests.harness.served import USER_EMAIL, ServedProject
 from tests.verify.conftest import assert_problem, login, serve
 
 ORDERS = "/api/v1/orders/"
@@ -170,17 +170,6 @@ class Traffic:
             thread.join(timeout=30)
 
 
-INTEGRITY = """
-from django.db.models import Count, Sum
-from apps.orders.models import Order, OrderItem, Product
-placed = Order.objects.exclude(notes="seed")
-print(placed.annotate(n=Count("items")).filter(n=0).count())
-taken = dict(OrderItem.objects.filter(order__in=placed).values_list("product").annotate(q=Sum("quantity")))
-print(sum(1 for p in Product.objects.all() if p.stock + taken.get(p.pk, 0) != 1_000_000))
-print(",".join(str(pk) for pk in placed.values_list("pk", flat=True)))
-"""
-
-
 def test_database_restart_under_load_fails_cleanly_and_recovers_without_losing_anything(
     served: ServedProject, private_postgres: PrivatePostgres
 ) -> None:
@@ -230,7 +219,7 @@ def test_database_restart_under_load_fails_cleanly_and_recovers_without_losing_a
 
     # And nothing is half-written: every order has its items, stock moved by exactly what they took,
     # and every order the API confirmed exists.
-    orphans, wrong_stock, placed = served.runner.shell(INTEGRITY).splitlines()
+    orphans, wrong_stock, placed = served.runner.script(PROJECT_SCRIPTS / "order_integrity.py").splitlines()
     assert orphans == "0"
     assert wrong_stock == "0"
     confirmed = {a.json()["id"] for _, _, create, a in traffic.answers if create and a.status == 201}

@@ -18,8 +18,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.helpers import PRODUCTION_ENV
-from tests.served import OTHER_EMAIL, PASSWORD, USER_EMAIL, Response, ServedProject
+from tests.harness.process import PRODUCTION_ENV
+from tests.harness.served import OTHER_EMAIL, PASSWORD, USER_EMAIL, Response, ServedProject
 from tests.verify.conftest import assert_problem, flush_cache, login, user_create
 
 SIGNUP = "/api/v1/auth/signup/"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.load import run_load
-from tests.served import USER_EMAIL, LoadTarget, ServedProject
+from tests.harness.load import run_load
+from tests.harness.served import USER_EMAIL, LoadTarget, ServedProject
 from tests.verify.conftest import login
 
 CONNECTIONS = 16

@@ -12,7 +12,10 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.helpers import clean_env, run
+from tests.harness.process import clean_env, run
+
+# Modules that run inside a baked project (ProjectRunner.script): seed data, checks.
+PROJECT_SCRIPTS = Path(__file__).resolve().parent / "project_scripts"
 
 
 def free_port() -> int:
@@ -50,6 +53,17 @@ class ProjectRunner:
 
     def shell(self, code: str, timeout: float = 120) -> str:
         return self.manage("shell", "--no-imports", "-c", code, timeout=timeout).stdout.strip()
+
+    def script(self, path: Path, *args: str, timeout: float = 120) -> str:
+        """Run a module (e.g. one of PROJECT_SCRIPTS) as `__main__` inside the project, Django set up; its stdout.
+
+        ``manage.py shell`` sets Django up with the runner's settings and puts the project on
+        sys.path; the module reads ``args`` from sys.argv, as if run as ``python path args``.
+        """
+        argv = [str(path), *args]
+        return self.shell(
+            f"import runpy, sys\nsys.argv = {argv!r}\nrunpy.run_path(sys.argv[0], run_name='__main__')", timeout
+        )
 
     def popen(self, args: list[str], log: Path, **kwargs) -> subprocess.Popen:
         # A session of its own, so the whole process tree can be killed at once.

@@ -2,7 +2,7 @@
 
 `ServedProject` bakes a preset, gives it a fresh PostgreSQL database and a private
 redis-server, migrates, collects static files, seeds data through the project's
-own code and runs gunicorn with production settings on loopback. Both the pytest
+own code (project_scripts/seed.py) and runs gunicorn with production settings on loopback. Both the pytest
 suite under `tests/verify/` and `scripts/bench.py` use it, so what is measured is
 what is verified.
 """
@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import PRODUCTION_ENV, bake, project_venv
-from tests.live import ProjectRunner, create_database, free_port, kill_tree, wait_until
+from tests.harness.answers import PRESETS
+from tests.harness.live import PROJECT_SCRIPTS, ProjectRunner, create_database, free_port, kill_tree, wait_until
+from tests.harness.process import PRODUCTION_ENV
+from tests.harness.template import bake
+from tests.harness.venvs import project_venv
 
 ADMIN_PATH = "/backstage-5e1b/"
 # What a browser behind the TLS-terminating proxy sends: production settings redirect plain HTTP.
@@ -78,36 +81,6 @@ def request(
 
 # --- the served project ----------------------------------------------------------------
 
-SEED = """
-import sys
-from datetime import timedelta
-from decimal import Decimal
-from django.db import transaction
-from django.utils import timezone
-from apps.orders.models import Order, OrderItem, Product
-from apps.users.services import user_create
-
-orders_per_user = int(sys.argv[1])
-with transaction.atomic():
-    users = [user_create(email=email, password={password!r}) for email in {emails!r}]
-    products = Product.objects.bulk_create(
-        Product(name=f"Product {{n}}", sku=f"SKU-{{n:05d}}", price=Decimal("9.99") + n, stock=1_000_000)
-        for n in range(20)
-    )
-    now = timezone.now()
-    for user in users:
-        for start in range(0, orders_per_user, 5000):
-            batch = Order.objects.bulk_create(
-                Order(customer=user, amount=Decimal("19.98"), created_at=now - timedelta(minutes=n), notes="seed")
-                for n in range(start, min(start + 5000, orders_per_user))
-            )
-            OrderItem.objects.bulk_create(
-                OrderItem(order=order, product=products[i % 20], quantity=2, unit_price=Decimal("9.99"))
-                for i, order in enumerate(batch)
-            )
-print(*Product.objects.order_by("sku").values_list("id", flat=True))
-"""
-
 
 @dataclass(frozen=True)
 class LoadTarget:
@@ -127,12 +100,12 @@ class LoadTarget:
 class ServedProject:
     """Bake, migrate, seed and serve one project; `start()` and `stop()` bracket its life.
 
-    ``answers``: cookiecutter answers (the full preset by default: every endpoint exists).
+    ``answers``: an answer set (tests/harness/answers.py); the full preset by default, so every endpoint exists.
     ``orders_per_user``: how many orders each of the two seeded users owns.
     """
 
     workdir: Path
-    answers: Mapping[str, str] = field(default_factory=dict)
+    answers: Mapping[str, str] = field(default_factory=lambda: PRESETS["full"])
     orders_per_user: int = 30
     workers: int = 2
     postgres_url: str = ""
@@ -173,10 +146,10 @@ class ServedProject:
         )
         self.runner.manage("migrate", "--noinput", timeout=300)
         self.runner.manage("collectstatic", "--noinput", timeout=300)
-        seed = SEED.format(password=PASSWORD, emails=[USER_EMAIL, OTHER_EMAIL])
-        self.product_ids = self.runner.manage(
-            "shell", "--no-imports", "-c", f"import sys; sys.argv = ['seed', '{self.orders_per_user}']\n{seed}"
-        ).stdout.split()
+        seed = PROJECT_SCRIPTS / "seed.py"
+        self.product_ids = self.runner.script(
+            seed, str(self.orders_per_user), PASSWORD, USER_EMAIL, OTHER_EMAIL
+        ).split()
         self.port = free_port()
         self.start_server()
         return self

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import clean_env
-from tests.live import ProjectRunner, create_database, kill_tree, wait_until
+from tests.harness.live import ProjectRunner, create_database, kill_tree, wait_until
+from tests.harness.process import clean_env
 
 WORKER_ARGS = [
     "-m", "celery", "-A", "config", "worker", "-Q", "critical,default", "--concurrency", "1",

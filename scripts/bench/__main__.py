@@ -1,0 +1,112 @@
+"""`make bench`: what a baked project costs, measured against fixed targets.
+
+1. Time from bake to a green generated suite: bake, fresh venv + pip install, pytest.
+2. A served project (tests/harness/served.py: gunicorn, production settings, PostgreSQL,
+   Redis) under wrk load (tests/harness/load.py), one endpoint at a time, with the CPU time
+   each request costs in gunicorn, PostgreSQL and Redis (from /proc): the figure
+   that bounds throughput, and with it latency at a fixed concurrency.
+3. Database queries per request at 10 and at 1,000 orders, counted in-process.
+4. Cursor pagination: the first page against a page 10,000 rows deep.
+5. Resident memory of each gunicorn worker after the load.
+
+Prints a table with each figure, its target and PASS/FAIL, and writes
+bench-results/results.json and bench-results/results.png. Exits 0 whenever the
+benchmark ran, targets met or not; non-zero only when it could not run.
+
+Run from the repository root as `python -m scripts.bench`, with the template's .venv
+and TEST_DATABASE_URL set (`make bench` does both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from scripts.bench.measure import CONNECTIONS, bench_served, cpu_reference_ms, load_average, time_suite
+from scripts.bench.report import (
+    DEEP_RATIO_TARGET,
+    P99_TARGET_MS,
+    RSS_TARGET_MB,
+    draw_chart,
+    evaluate,
+    print_table,
+    verdict,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+MSG_NO_DATABASE = 'TEST_DATABASE_URL is not set: run `eval "$(bash scripts/services.sh)"` first, or use `make bench`'
+MSG_NO_WRK = "wrk is not installed: apt-get install -y wrk"
+MSG_NO_REDIS = "redis-server is not installed: apt-get install -y redis-server"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per endpoint (default 10)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench-results", help="where results go")
+    parser.add_argument("--skip-suite", action="store_true", help="skip the bake-to-green timing")
+    args = parser.parse_args(argv)
+
+    postgres_url = os.environ.get("TEST_DATABASE_URL", "")
+    for missing, message in ((not postgres_url, MSG_NO_DATABASE), (not shutil.which("wrk"), MSG_NO_WRK)):
+        if missing:
+            print(f"bench: {message}", file=sys.stderr)
+            return 2
+    if not shutil.which("redis-server"):
+        print(f"bench: {MSG_NO_REDIS}", file=sys.stderr)
+        return 2
+
+    results: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "load_average_start": load_average(),
+        "cpu_reference_ms_start": cpu_reference_ms(),
+        "duration_s": args.duration,
+        "connections": CONNECTIONS,
+        "targets": {"p99_ms": P99_TARGET_MS, "errors": 0, "deep_ratio": DEEP_RATIO_TARGET, "rss_mb": RSS_TARGET_MB},
+    }
+    began = time.monotonic()
+    scratch = Path(tempfile.mkdtemp(prefix="bench-"))
+    try:
+        if not args.skip_suite:
+            results["suite"] = time_suite(scratch / "suite")
+        results["served"] = bench_served(scratch / "served", postgres_url, args.duration)
+    except Exception:
+        traceback.print_exc()
+        print("bench: the benchmark could not run", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    results["load_average_end"] = load_average()
+    results["cpu_reference_ms_end"] = cpu_reference_ms()
+    results["elapsed_s"] = round(time.monotonic() - began, 1)
+
+    rows = evaluate(results)
+    results["verdicts"] = [
+        {"figure": figure, "measured": measured, "target": target, "result": verdict(ok)}
+        for figure, measured, target, ok in rows
+    ]
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    draw_chart(results, args.out / "results.png")
+    print()
+    print_table(rows)
+    failed = sum(1 for *_, ok in rows if ok is False)
+    print(
+        f"\n{failed} target(s) missed; took {results['elapsed_s']} s; load average {results['load_average_start']}"
+        f" -> {results['load_average_end']}; results in {args.out}/results.json and results.png"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
