@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 
-from apps.users.selectors import user_get, user_get_by_email, user_list, user_stats
+from apps.users.selectors import user_can_authenticate, user_get, user_get_by_email, user_list, user_stats
 from apps.users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +65,10 @@ def test_user_stats_is_stale_until_a_service_clears_it() -> None:
     UserFactory.create()
 
     assert user_stats()["total"] == 0
+
+
+def test_only_active_verified_accounts_authenticate() -> None:
+    assert user_can_authenticate(UserFactory.build())
+    assert not user_can_authenticate(UserFactory.build(is_active=False))
+    assert not user_can_authenticate(UserFactory.build(email_verified_at=None))
+    assert not user_can_authenticate(None)
