@@ -1,5 +1,6 @@
 """HTTP in, service or selector call, HTTP out. No business rules here."""
 
+from collections.abc import Callable
 from typing import cast
 
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -53,50 +54,53 @@ class AnonymousAuthView(APIView):
     authentication_classes: list[type] = []
     throttle_scope = "auth"
 
+    # A POST validates serializer_class, passes the validated data to service, and answers the
+    # same whatever the service found: 202 with detail, or 204 without one. (Said here, not in
+    # the docstring: that is every subclass's description in the API schema.)
+    serializer_class: type[serializers.Serializer]
+    service: Callable[..., object]
+    detail: str | None = None
 
+    def post(self, request: Request) -> Response:
+        serializer = self.serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.service(**serializer.validated_data)
+        if self.detail is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response({"detail": self.detail}, status=status.HTTP_202_ACCEPTED)
+
+
+# The request body's schema comes from serializer_class; each view states its answer.
+@extend_schema(responses={202: DETAIL_RESPONSE})
 class SignupView(AnonymousAuthView):
-    @extend_schema(request=SignupSerializer, responses={202: DETAIL_RESPONSE})
-    def post(self, request: Request) -> Response:
-        serializer = SignupSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user_signup(**serializer.validated_data)
-        return Response({"detail": MSG_SIGNUP_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
+    serializer_class = SignupSerializer
+    service = staticmethod(user_signup)
+    detail = MSG_SIGNUP_ACCEPTED
 
 
+@extend_schema(responses={204: None})
 class EmailVerifyView(AnonymousAuthView):
-    @extend_schema(request=EmailVerifySerializer, responses={204: None})
-    def post(self, request: Request) -> Response:
-        serializer = EmailVerifySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user_email_verify(**serializer.validated_data)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    serializer_class = EmailVerifySerializer
+    service = staticmethod(user_email_verify)
 
 
+@extend_schema(responses={202: DETAIL_RESPONSE})
 class PasswordResetRequestView(AnonymousAuthView):
-    @extend_schema(request=PasswordResetRequestSerializer, responses={202: DETAIL_RESPONSE})
-    def post(self, request: Request) -> Response:
-        serializer = PasswordResetRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user_password_reset_request(**serializer.validated_data)
-        return Response({"detail": MSG_RESET_REQUESTED}, status=status.HTTP_202_ACCEPTED)
+    serializer_class = PasswordResetRequestSerializer
+    service = staticmethod(user_password_reset_request)
+    detail = MSG_RESET_REQUESTED
 
 
+@extend_schema(responses={204: None})
 class PasswordResetConfirmView(AnonymousAuthView):
-    @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None})
-    def post(self, request: Request) -> Response:
-        serializer = PasswordResetConfirmSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user_password_reset_confirm(**serializer.validated_data)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    serializer_class = PasswordResetConfirmSerializer
+    service = staticmethod(user_password_reset_confirm)
 
 
+@extend_schema(responses={204: None})
 class EmailChangeConfirmView(AnonymousAuthView):
-    @extend_schema(request=EmailChangeConfirmSerializer, responses={204: None})
-    def post(self, request: Request) -> Response:
-        serializer = EmailChangeConfirmSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user_email_change_confirm(**serializer.validated_data)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    serializer_class = EmailChangeConfirmSerializer
+    service = staticmethod(user_email_change_confirm)
 
 
 class MeView(APIView):
