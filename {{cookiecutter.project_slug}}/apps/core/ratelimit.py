@@ -35,7 +35,7 @@ def client_address(request: HttpRequest) -> str:
     Proxies append to X-Forwarded-For; whatever comes before their entries the client
     wrote itself, so trusting it would let a client pick a new identity per request.
     """
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    forwarded = request.headers.get("x-forwarded-for", "")
     if settings.NUM_PROXIES and forwarded:
         addresses = [address.strip() for address in forwarded.split(",")]
         return addresses[-min(settings.NUM_PROXIES, len(addresses))]
