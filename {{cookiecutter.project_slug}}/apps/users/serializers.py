@@ -2,17 +2,28 @@ from typing import Any
 
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.views import APIView
 from rest_framework_simplejwt import serializers as jwt_serializers
+from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from apps.users.managers import UserManager
 from apps.users.models import User
+from apps.users.refresh_tokens import (
+    FamilyRefreshToken,
+    refresh_token_family_revoke,
+    refresh_token_is_reused,
+    refresh_token_rotate,
+)
 from apps.users.selectors import user_get
 
 MSG_CONFIRM_EMAIL_CHANGE = "Enter your current password to change the email you log in with."
 MSG_EMAIL_CHANGE_ELSEWHERE = (
     "The email you log in with changes through users/me/email/, which mails the new address a link to confirm it."
+)
+MSG_REFRESH_REUSED = (
+    "This refresh token was used before, so someone else may hold it: every session of its login has ended."
 )
 
 
@@ -87,15 +98,20 @@ class EmailChangeConfirmSerializer(serializers.Serializer):
 
 
 class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
-    """SimpleJWT's refresh, refusing two tokens it lets through.
+    """SimpleJWT's refresh, each token spent once, refusing what it lets through.
 
     For an account deleted since login, its own lookup raises DoesNotExist: a 500.
     After a password change it still mints tokens, which are then refused on use
     while the client was told the refresh worked. Both now get its usual 401.
+    Concurrent redemptions of one token all succeed there; here one does, and a
+    token reused after its rotation ends its family (apps/users/refresh_tokens.py).
     """
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
-        token = self.token_class(attrs["refresh"])
+        token = FamilyRefreshToken(attrs["refresh"])
+        if refresh_token_is_reused(token=token):
+            refresh_token_family_revoke(token=token)
+            raise AuthenticationFailed(MSG_REFRESH_REUSED, "token_reused")
         user = user_get(user_id=token.payload.get(jwt_settings.USER_ID_CLAIM, ""))
         if (
             user is None
@@ -103,4 +119,21 @@ class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
             or token.payload.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password)
         ):
             raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
-        return super().validate(attrs)
+        successor = refresh_token_rotate(token=token)
+        return {"access": str(successor.access_token), "refresh": str(successor)}
+
+
+class TokenVerifySerializer(jwt_serializers.TokenVerifySerializer):
+    """SimpleJWT's verify, passing exactly the tokens that authenticate an API request.
+
+    Its own checks the signature, expiry and blacklist only, and so vouches for the
+    access token of a deleted account, or one from before a password change, which
+    every endpoint refuses. Here the API's own authentication class judges the token:
+    what it refuses (a refresh token included) is the same 401 here.
+    """
+
+    def validate(self, attrs: dict[str, Any]) -> dict[Any, Any]:
+        # The classes of DEFAULT_AUTHENTICATION_CLASSES, which every API view uses unless it says otherwise.
+        authentication = next(auth() for auth in APIView.authentication_classes if issubclass(auth, JWTAuthentication))
+        authentication.get_user(authentication.get_validated_token(attrs["token"].encode()))
+        return {}

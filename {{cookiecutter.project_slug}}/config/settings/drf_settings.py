@@ -43,10 +43,16 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     # Tokens carry a digest of the password hash: changing the password ends every session.
     "CHECK_REVOKE_TOKEN": True,
+    # Each refresh token is spent once, and a reused one ends its login's every session.
     "TOKEN_REFRESH_SERIALIZER": "apps.users.serializers.TokenRefreshSerializer",
+    # A token is valid when the API would accept it: the checks of the authentication class.
+    "TOKEN_VERIFY_SERIALIZER": "apps.users.serializers.TokenVerifySerializer",
     # Sign-ups log in once their address is verified.
     "USER_AUTHENTICATION_RULE": "apps.users.selectors.user_can_authenticate",
 }
+# A refresh token presented again this soon after it was spent is a duplicate of the request
+# that spent it (a second tab, a retry) and is only refused; later, it ends its family.
+JWT_REFRESH_REUSE_GRACE = timedelta(seconds=env.int("DJANGO_JWT_REUSE_GRACE_SECONDS", default=10))
 
 SPECTACULAR_SETTINGS = {
     "TITLE": {{ cookiecutter.project_name | pystr }},

@@ -1,13 +1,21 @@
+import contextlib
+import threading
+from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core import mail
 from django.core.cache import cache
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from apps.core.exceptions import PROBLEM_CONTENT_TYPE
 from apps.core.tests.test_throttling import freeze_throttle_clock
+from apps.users import serializers
 from apps.users.models import User
 from apps.users.serializers import MSG_CONFIRM_EMAIL_CHANGE, MSG_EMAIL_CHANGE_ELSEWHERE
 from apps.users.services import (
@@ -120,17 +128,106 @@ def test_login_is_rate_limited(api: APIClient, user: User, monkeypatch: pytest.M
     assert statuses[10] == 429
 
 
+def refresh(api: APIClient, token: str):
+    return api.post(reverse("auth-token-refresh"), {"refresh": token})
+
+
+def spent_a_while_ago() -> None:
+    """Move every blacklisting back in time, past the moments in which a duplicate counts as concurrent."""
+    BlacklistedToken.objects.update(blacklisted_at=timezone.now() - timedelta(hours=1))
+
+
 def test_refresh_rotates_and_the_old_refresh_token_is_dead(api: APIClient, user: User) -> None:
     tokens = obtain_tokens(api, user)
 
-    rotated = api.post(reverse("auth-token-refresh"), {"refresh": tokens["refresh"]})
-    reused = api.post(reverse("auth-token-refresh"), {"refresh": tokens["refresh"]})
+    rotated = refresh(api, tokens["refresh"])
+    duplicate = refresh(api, tokens["refresh"])
 
     assert rotated.status_code == 200
     assert set(rotated.json()) == {"access", "refresh"}
     assert rotated.json()["refresh"] != tokens["refresh"]
+    # Presented again at once, as by a second tab or a retry: refused, and nothing else ends.
+    assert duplicate.status_code == 401
+    assert duplicate.json()["code"] == "token_not_valid"
+    assert refresh(api, rotated.json()["refresh"]).status_code == 200
+
+
+def test_of_two_refreshes_racing_with_one_token_exactly_one_wins(
+    api: APIClient, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tokens = obtain_tokens(api, user)
+    raced: list[Any] = []
+
+    def user_get_while_another_redeems(**kwargs):
+        # The first redemption has found the token unspent and not yet spent it: the second arrives now.
+        monkeypatch.undo()
+        raced.append(refresh(APIClient(), tokens["refresh"]))
+        return serializers.user_get(**kwargs)
+
+    monkeypatch.setattr(serializers, "user_get", user_get_while_another_redeems)
+    first = refresh(api, tokens["refresh"])
+    [second] = raced
+
+    # The second, which spent the token first, wins; the first then finds it spent
+    assert (second.status_code, first.status_code) == (200, 401)
+    assert first.json()["code"] == "token_not_valid"
+    # and the winner's tokens go on working
+    assert refresh(api, second.json()["refresh"]).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_of_eight_concurrent_refreshes_with_one_token_exactly_one_wins() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs row locks: run with DATABASE_URL pointing at PostgreSQL")
+    tokens = obtain_tokens(APIClient(), UserFactory.create())
+    racers = 8
+    at_the_write = threading.Barrier(racers)
+    answers: list[Any] = []
+
+    def wait_for_the_others_before_spending(execute, sql, params, many, context):
+        # The worst interleaving: each redemption that gets as far as spending the token waits
+        # there for the others to get as far. While one holds the token locked, none does.
+        if sql.startswith(f'INSERT INTO "{BlacklistedToken._meta.db_table}"'):
+            with contextlib.suppress(threading.BrokenBarrierError):
+                at_the_write.wait(timeout=2)
+        return execute(sql, params, many, context)
+
+    def redeem() -> None:
+        try:
+            with connection.execute_wrapper(wait_for_the_others_before_spending):
+                answers.append(refresh(APIClient(), tokens["refresh"]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=redeem) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(answer.status_code for answer in answers) == [200] + [401] * (racers - 1)
+    [winner] = [answer for answer in answers if answer.status_code == 200]
+    assert refresh(APIClient(), winner.json()["refresh"]).status_code == 200
+
+
+def test_a_reused_refresh_token_ends_every_session_of_its_login(api: APIClient, user: User) -> None:
+    # Given a login whose refresh token was rotated twice, and a second login of the same user
+    stolen = obtain_tokens(api, user)["refresh"]
+    latest = refresh(api, refresh(api, stolen).json()["refresh"]).json()["refresh"]
+    other_login = obtain_tokens(api, user)["refresh"]
+    spent_a_while_ago()
+
+    # When the first token is presented again
+    reused = refresh(api, stolen)
+
+    # Then it is refused as a reuse, and the token that descends from it is dead too
     assert reused.status_code == 401
-    assert reused.json()["code"] == "token_not_valid"
+    assert reused["Content-Type"] == PROBLEM_CONTENT_TYPE
+    assert reused.json()["code"] == "token_reused"
+    ended = refresh(api, latest)
+    assert ended.status_code == 401
+    # while the other login goes on
+    assert refresh(api, other_login).status_code == 200
 
 
 def test_a_password_change_ends_every_session(api: APIClient, user: User) -> None:
@@ -166,6 +263,45 @@ def test_verify_accepts_a_good_token_and_refuses_a_forged_one(api: APIClient, us
 
     assert api.post(reverse("auth-token-verify"), {"token": tokens["access"]}).status_code == 200
     assert api.post(reverse("auth-token-verify"), {"token": tokens["access"] + "x"}).status_code == 401
+
+
+def end_account(user: User, how: str) -> None:
+    if how == "deleted":
+        User.objects.filter(pk=user.pk).delete()
+    elif how == "deactivated":
+        User.objects.filter(pk=user.pk).update(is_active=False)
+    else:
+        user.set_password(STRONG_PASSWORD)
+        user.save(update_fields=["password"])
+
+
+@pytest.mark.parametrize(
+    ("how", "code"),
+    [("deleted", "user_not_found"), ("deactivated", "user_inactive"), ("re-passworded", "password_changed")],
+)
+def test_verify_refuses_what_the_api_refuses(api: APIClient, user: User, how: str, code: str) -> None:
+    # Given an access token of an account deleted, deactivated or given a new password since
+    tokens = obtain_tokens(api, user)
+    end_account(user, how)
+
+    # When it is verified, and used
+    verified = api.post(reverse("auth-token-verify"), {"token": tokens["access"]})
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    used = api.get(reverse("users-me"))
+
+    # Then both answers are the same 401
+    assert used.status_code == verified.status_code == 401
+    assert verified["Content-Type"] == PROBLEM_CONTENT_TYPE
+    assert used.json()["code"] == verified.json()["code"] == code
+
+
+def test_verify_refuses_a_refresh_token_which_authenticates_nothing(api: APIClient, user: User) -> None:
+    tokens = obtain_tokens(api, user)
+
+    verified = api.post(reverse("auth-token-verify"), {"token": tokens["refresh"]})
+
+    assert verified.status_code == 401
+    assert verified.json()["code"] == "token_not_valid"
 
 
 def test_logout_blacklists_the_refresh_token(api: APIClient, user: User) -> None:
