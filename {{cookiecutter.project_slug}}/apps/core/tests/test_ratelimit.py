@@ -14,8 +14,10 @@ def _one_proxy_on_the_private_network(settings) -> None:
 
 
 def address(remote_addr: str, forwarded_for: str | None = None) -> str:
-    extra = {} if forwarded_for is None else {"HTTP_X_FORWARDED_FOR": forwarded_for}
-    return client_address(RequestFactory().get("/", REMOTE_ADDR=remote_addr, **extra))
+    request = RequestFactory().get("/", REMOTE_ADDR=remote_addr)
+    if forwarded_for is not None:
+        request.META["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    return client_address(request)
 
 
 def test_a_direct_client_is_its_connection_whatever_it_forwards() -> None:
