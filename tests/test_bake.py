@@ -74,7 +74,12 @@ def test_compose_file_is_consistent(baked: Path, request) -> None:
         assert services["worker"]["environment"] == services["web"]["environment"]
 
     production = yaml.safe_load((baked / "compose.production.yml").read_text())["services"]
-    assert set(production) == {"migrate", "web"} | ({"worker", "beat"} if celery else set())
+    assert set(production) == {"migrate", "web", "nginx"} | ({"worker", "beat"} if celery else set())
+    # Clients reach gunicorn only through nginx, and X-Forwarded-For is believed from nginx alone.
+    assert "ports" not in production["web"]
+    assert "./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in production["nginx"]["volumes"]
+    nginx_address = production["nginx"]["networks"]["proxy"]["ipv4_address"]
+    assert production["web"]["environment"]["DJANGO_TRUSTED_PROXIES"] == f"{nginx_address}/32"
     required = {
         name for name, value in production["web"]["environment"].items() if str(value).startswith(f"${{{name}:?")
     }

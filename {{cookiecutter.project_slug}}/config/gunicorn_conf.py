@@ -47,5 +47,8 @@ preload_app = True
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# TLS ends at the proxy in front; trust its X-Forwarded-* headers.
-forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# TLS ends at the proxy in front: believe its X-Forwarded-* headers, and only its. The
+# proxies are named once, for Django's rate limits and here (config/settings/base.py).
+if "GUNICORN_FORWARDED_ALLOW_IPS" in os.environ:
+    raise RuntimeError("GUNICORN_FORWARDED_ALLOW_IPS is no longer read: set DJANGO_TRUSTED_PROXIES instead")
+forwarded_allow_ips = os.environ.get("DJANGO_TRUSTED_PROXIES", "127.0.0.1/32,::1/128")

@@ -4,6 +4,8 @@ The API's throttles and the admin's login limit both count this way: one integer
 per (purpose, client, window) that the cache increments atomically.
 """
 
+import ipaddress
+
 from django.conf import settings
 from django.core.cache import BaseCache
 from django.http import HttpRequest
@@ -30,13 +32,32 @@ def window_hit(cache: BaseCache, key: str, duration: int, now: float) -> tuple[i
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's address as the outermost of ``settings.NUM_PROXIES`` proxies saw it.
+    """The address of the client behind ``settings.TRUSTED_PROXIES``, as the nearest of them saw it.
 
-    Proxies append to X-Forwarded-For; whatever comes before their entries the client
-    wrote itself, so trusting it would let a client pick a new identity per request.
+    Each trusted proxy appends the address it saw to X-Forwarded-For, so the header is read
+    from the right, one entry per trusted hop: the first address that is not a trusted proxy
+    is the client. A header from anyone else, and whatever stands left of that address, the
+    client wrote itself; trusting it would let a client pick a new identity per request.
     """
-    forwarded = request.headers.get("x-forwarded-for", "")
-    if settings.NUM_PROXIES and forwarded:
-        addresses = [address.strip() for address in forwarded.split(",")]
-        return addresses[-min(settings.NUM_PROXIES, len(addresses))]
-    return request.META.get("REMOTE_ADDR", "")
+    client = request.META.get("REMOTE_ADDR", "")
+    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+    while hops and is_trusted_proxy(client):
+        hop = hops.pop()
+        if ip_address(hop) is None:  # the proxy passed on a header it did not write
+            break
+        client = hop
+    return client
+
+
+def is_trusted_proxy(address: str) -> bool:
+    ip = ip_address(address)
+    return ip is not None and any(ip in network for network in settings.TRUSTED_PROXIES)
+
+
+def ip_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    # gunicorn bound to [::] sees IPv4 peers as ::ffff:a.b.c.d.
+    return getattr(ip, "ipv4_mapped", None) or ip

@@ -4,6 +4,7 @@ This package is the only place that reads the environment: application code
 asks ``django.conf.settings``, never ``os.environ``.
 """
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -202,9 +203,14 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 ADMIN_URL = env("DJANGO_ADMIN_URL", default="admin/")
 # Login attempts per minute from one client address; more are answered 429 until the minute ends.
 ADMIN_LOGIN_ATTEMPTS_PER_MINUTE = env.int("DJANGO_ADMIN_LOGIN_ATTEMPTS_PER_MINUTE", default=10)
-# Proxies in front that append to X-Forwarded-For: rate limits count each client by the
-# address the outermost of them saw. None locally; production sets its count.
-NUM_PROXIES = 0
+# The proxies whose X-Forwarded-For is believed (addresses or CIDR ranges): rate limits
+# count a request from anywhere else by its connection's address. gunicorn reads the same
+# variable for its forwarded_allow_ips (config/gunicorn_conf.py). Loopback by default: a
+# proxy on the same host; a client that connects directly is never taken at its word.
+TRUSTED_PROXIES = [
+    ipaddress.ip_network(cidr.strip())
+    for cidr in env.list("DJANGO_TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
+]
 
 X_FRAME_OPTIONS = "DENY"
 

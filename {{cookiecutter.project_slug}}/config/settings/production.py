@@ -7,7 +7,7 @@ from config.sentry import sentry_init
 {%- endif %}
 
 from .base import *  # noqa: F403
-from .base import {% if cookiecutter.use_drf %}REST_FRAMEWORK, {% endif %}env, logging_config, redis_cache
+from .base import env, logging_config, redis_cache
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -75,14 +75,14 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-# Rate limits tell clients apart by X-Forwarded-For. Only the last N entries were written
-# by proxies; whatever comes before them the client wrote, so counting on it would
-# let a client pick a fresh identity per request and walk past the login limits.
-# DJANGO_API_NUM_PROXIES is the variable's earlier name.
-NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=env.int("DJANGO_API_NUM_PROXIES", default=1))
-{%- if cookiecutter.use_drf %}
-REST_FRAMEWORK["NUM_PROXIES"] = NUM_PROXIES
-{%- endif %}
+# A count of proxies believed X-Forwarded-For from whoever connected, proxy or not; the
+# addresses in DJANGO_TRUSTED_PROXIES (base.py) replace it. Refused rather than ignored:
+# a deployment that set it is behind proxies that now need naming.
+for retired in ("DJANGO_NUM_PROXIES", "DJANGO_API_NUM_PROXIES"):
+    if env(retired, default=None) is not None:
+        raise ImproperlyConfigured(
+            f"{retired} is no longer read: list the addresses of your proxies in DJANGO_TRUSTED_PROXIES"
+        )
 
 LOGGING = logging_config(env("DJANGO_LOG_FORMAT", default="json"))
 

@@ -1,5 +1,12 @@
+import importlib
 import os
+import sys
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from types import ModuleType
+
+import pytest
+from gunicorn.config import Config
 
 from config.gunicorn_conf import usable_cpus
 
@@ -28,3 +35,33 @@ def test_a_quota_above_the_host_counts_the_host(tmp_path: Path) -> None:
 def test_no_quota_counts_the_cpus_the_process_may_use(tmp_path: Path) -> None:
     assert usable_cpus(cpu_max(tmp_path, "max 100000\n")) == HOST_CPUS
     assert usable_cpus(tmp_path / "absent") == HOST_CPUS
+
+
+def gunicorn_conf(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> ModuleType:
+    for name in ("DJANGO_TRUSTED_PROXIES", "GUNICORN_FORWARDED_ALLOW_IPS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    # The module reads the environment at import: import it afresh.
+    monkeypatch.delitem(sys.modules, "config.gunicorn_conf", raising=False)
+    return importlib.import_module("config.gunicorn_conf")
+
+
+def trusted_by_gunicorn(forwarded_allow_ips: str) -> list[IPv4Network | IPv6Network]:
+    config = Config()
+    config.set("forwarded_allow_ips", forwarded_allow_ips)  # gunicorn's own validation
+    return [ip_network(address) for address in config.forwarded_allow_ips]
+
+
+def test_gunicorn_trusts_the_proxies_django_trusts(monkeypatch: pytest.MonkeyPatch, settings) -> None:
+    default = gunicorn_conf(monkeypatch, {}).forwarded_allow_ips
+    named = gunicorn_conf(monkeypatch, {"DJANGO_TRUSTED_PROXIES": "10.0.0.0/24, 192.0.2.7"}).forwarded_allow_ips
+
+    # The test settings hold base.py's default, the one production falls back to.
+    assert trusted_by_gunicorn(default) == settings.TRUSTED_PROXIES
+    assert trusted_by_gunicorn(named) == [ip_network("10.0.0.0/24"), ip_network("192.0.2.7/32")]
+
+
+def test_gunicorn_refuses_its_own_list_of_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(RuntimeError, match="GUNICORN_FORWARDED_ALLOW_IPS is no longer read: set DJANGO_TRUSTED"):
+        gunicorn_conf(monkeypatch, {"GUNICORN_FORWARDED_ALLOW_IPS": "10.0.0.2"})

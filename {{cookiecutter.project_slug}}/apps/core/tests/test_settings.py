@@ -25,6 +25,7 @@ OPTIONAL_ENV = (
     "DJANGO_DB_POOL",
     "DJANGO_API_NUM_PROXIES",
     "DJANGO_NUM_PROXIES",
+    "DJANGO_TRUSTED_PROXIES",
     "DJANGO_ADMIN_LOGIN_ATTEMPTS_PER_MINUTE",
     "DJANGO_PASSWORD_RESET_URL",
     "DJANGO_EMAIL_VERIFY_URL",
@@ -162,14 +163,25 @@ def test_staging_is_production(monkeypatch) -> None:
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
 
 
-def test_production_counts_clients_by_the_address_its_one_proxy_saw(monkeypatch) -> None:
-    def num_proxies(env: dict[str, str]) -> int:
-        return load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, **env}).NUM_PROXIES
+def test_production_trusts_only_a_proxy_on_loopback_unless_told(monkeypatch) -> None:
+    def trusted(env: dict[str, str]) -> list[str]:
+        settings = load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, **env})
+        return [str(network) for network in settings.TRUSTED_PROXIES]
 
-    assert num_proxies({}) == 1
-    assert num_proxies({"DJANGO_NUM_PROXIES": "2"}) == 2
-    # The variable's earlier name, which deployments made before the admin's login limit set.
-    assert num_proxies({"DJANGO_API_NUM_PROXIES": "3"}) == 3
+    assert trusted({}) == ["127.0.0.1/32", "::1/128"]
+    assert trusted({"DJANGO_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7"}) == ["10.0.0.0/8", "192.0.2.7/32"]
+
+
+def test_a_proxy_range_with_a_typo_stops_the_start(monkeypatch) -> None:
+    with pytest.raises(ValueError, match="has host bits set"):
+        load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, "DJANGO_TRUSTED_PROXIES": "10.0.0.1/8"})
+
+
+@pytest.mark.parametrize("retired", ["DJANGO_NUM_PROXIES", "DJANGO_API_NUM_PROXIES"])
+def test_production_refuses_a_count_of_proxies(monkeypatch, retired: str) -> None:
+    # It made X-Forwarded-For believed from any caller; the proxies must now be named.
+    with pytest.raises(ImproperlyConfigured, match=f"{retired} is no longer read.*DJANGO_TRUSTED_PROXIES"):
+        load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, retired: "1"})
 
 
 def test_the_admin_login_limit_is_ten_a_minute_unless_set(monkeypatch) -> None:
@@ -178,14 +190,6 @@ def test_the_admin_login_limit_is_ten_a_minute_unless_set(monkeypatch) -> None:
     assert load("config.settings.production", monkeypatch, five).ADMIN_LOGIN_ATTEMPTS_PER_MINUTE == 5
 
 
-{%- if cookiecutter.use_drf %}
-
-
-def test_production_throttles_by_the_address_its_proxies_saw(monkeypatch) -> None:
-    behind_two = load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, "DJANGO_NUM_PROXIES": "2"})
-
-    assert behind_two.REST_FRAMEWORK["NUM_PROXIES"] == 2
-{%- endif %}
 {%- if cookiecutter.use_sentry %}
 
 
