@@ -209,6 +209,20 @@ def test_make_ci_stops_at_a_missing_migration(cookies_session, project_python: P
     assert "ruff" not in outcome.stdout  # stopped before the slower checks
 
 
+def test_a_new_field_on_user_keeps_the_suite_green(cookies_session, project_python: Path) -> None:
+    """The first change most projects make: the migration tests must not break on it."""
+    result = cookies_session.bake(extra_context={"project_slug": "new_field", "include_example_app": "no"})
+    project = Path(result.project_path)
+    models = project / "apps" / "users" / "models.py"
+    new_field = "    phone = models.CharField(max_length=32, null=True, blank=True)\n"
+    models.write_text(models.read_text().replace("    full_name = ", f"{new_field}    full_name = ", 1))
+    run([str(project_python), "manage.py", "makemigrations", "users"], cwd=project)
+
+    outcome = run([str(project_python), "-m", "pytest", "-q", "-p", "no:randomly"], cwd=project, check=False)
+
+    assert outcome.returncode == 0, outcome.stdout[-3000:]
+
+
 @pytest.mark.parametrize(
     "missing",
     [
