@@ -308,21 +308,57 @@ def test_readme_quickstart_serves_on_sqlite_with_no_environment(
 # --- real PostgreSQL and Redis -------------------------------------------------------
 
 
+def redis_command(python: Path, url: str, *command: str) -> object:
+    """One Redis command through redis-py in the project's virtualenv; its answer as JSON data."""
+    code = (
+        "import json, sys, redis\n"
+        "client = redis.Redis.from_url(sys.argv[1], decode_responses=True)\n"
+        "json.dump(client.execute_command(*sys.argv[2:]), sys.stdout)"
+    )
+    return json.loads(run([str(python), "-c", code, url, *command], cwd=Path.cwd()).stdout)
+
+
 def test_generated_suite_passes_on_postgres_and_redis(
     default_project: Path, project_python: Path, fresh_database: str, redis_url: str
 ) -> None:
-    # A database number of its own: the suite clears the cache between tests.
+    # A database number of its own, shared with a key the suite has no business deleting.
     cache_url = redis_url.rsplit("/", 1)[0] + "/2"
+    redis_command(project_python, cache_url, "SET", "another-project:session", "keep me")
     result = run(
         [str(project_python), "-m", "pytest", "-q", "--create-db"],
         cwd=default_project,
-        env={"DATABASE_URL": fresh_database, "REDIS_URL": cache_url},
+        env={"DATABASE_URL": fresh_database, "TEST_REDIS_URL": cache_url},
     )
 
     assert re.search(r"\d+ passed", result.stdout)
     assert "failed" not in result.stdout
     # Nothing is skipped on PostgreSQL: the concurrent last-unit test runs here.
     assert "skipped" not in result.stdout
+    # The suite emptied the cache around every test by deleting its own keys only.
+    assert redis_command(project_python, cache_url, "GET", "another-project:session") == "keep me"
+    assert redis_command(project_python, cache_url, "KEYS", "test-run-*") == []
+
+
+def test_generated_suite_leaves_the_redis_of_a_dot_env_alone(
+    cookies_session, project_python: Path, redis_url: str
+) -> None:
+    """The quick start's REDIS_URL in .env names the Redis of the developer's server, not the tests'."""
+    project = Path(cookies_session.bake(extra_context={"project_slug": "dot_env_redis"}).project_path)
+    developer_redis = redis_url.rsplit("/", 1)[0] + "/8"
+    # .env as the quick start makes it: a copy of .env.example with the REDIS_URL line uncommented.
+    example = (project / ".env.example").read_text()
+    [line] = [line for line in example.splitlines() if line.startswith("# REDIS_URL=redis://127.0.0.1:")]
+    (project / ".env").write_text(example.replace(line, f"REDIS_URL={developer_redis}"))
+    redis_command(project_python, developer_redis, "SET", "my-server:session", "keep me")
+
+    result = run(
+        [str(project_python), "-m", "pytest", "-q", "-p", "no:randomly"],
+        cwd=project,
+        env={"DJANGO_READ_DOT_ENV_FILE": "true"},
+    )
+
+    assert re.search(r"\d+ passed", result.stdout)
+    assert redis_command(project_python, developer_redis, "GET", "my-server:session") == "keep me"
 
 
 def test_production_settings_migrate_and_serve_on_postgres(
@@ -434,7 +470,8 @@ def test_generated_ci_commands_pass(
     assert any("pytest" in command for command, _ in commands)
     assert any("check --deploy" in command for command, _ in commands)
     redis_database = {"github": 3, "gitlab": 4}[ci_tool]
-    services = {"DATABASE_URL": fresh_database, "REDIS_URL": f"{redis_url.rsplit('/', 1)[0]}/{redis_database}"}
+    redis_database_url = f"{redis_url.rsplit('/', 1)[0]}/{redis_database}"
+    services = {"DATABASE_URL": fresh_database, "REDIS_URL": redis_database_url, "TEST_REDIS_URL": redis_database_url}
     path = f"{project_python.parent}{os.pathsep}{os.environ['PATH']}"
 
     for command, env in commands:

@@ -2,7 +2,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -297,7 +296,6 @@ def test_the_name_and_the_same_email_need_no_password(api: APIClient, user: User
 
 def test_inactive_user_cannot_obtain_tokens(api: APIClient) -> None:
     user = UserFactory.create(is_active=False)
-    cache.clear()
 
     response = api.post(reverse("auth-token"), {"email": user.email, "password": DEFAULT_PASSWORD})
 
