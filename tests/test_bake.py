@@ -160,6 +160,24 @@ def test_toggles_leave_no_trace(baked: Path, toggle: str, request) -> None:
     assert toggle_mentions(baked, toggle) == []
 
 
+def test_make_help_lines_up_every_description(baked: Path) -> None:
+    lines = run(["make", "help"], cwd=baked).stdout.splitlines()
+    names = [line.split()[0] for line in lines]
+
+    # Every description starts in one column, at least two spaces after the longest name.
+    columns = {line.index(line.split()[1], len(name) + 2) for line, name in zip(lines, names, strict=True)}
+    assert len(columns) == 1, "\n".join(lines)
+    assert columns.pop() >= 2 + max(map(len, names)) + 2, "\n".join(lines)
+
+
+def test_env_example_names_each_variable_once(baked: Path) -> None:
+    """Of two uncommented lines for one name, the settings would take the first: one line each."""
+    names = re.findall(r"^# ([A-Z][A-Z0-9_]*)=", (baked / ".env.example").read_text(), re.MULTILINE)
+
+    assert "DJANGO_SECRET_KEY" in names
+    assert sorted(name for name in set(names) if names.count(name) > 1) == []
+
+
 def test_license_file_matches_answer(baked: Path) -> None:
     pyproject = (baked / "pyproject.toml").read_text()
     license_file = baked / "LICENSE"
@@ -292,8 +310,17 @@ def test_readme_quickstart_serves_on_sqlite_with_no_environment(
         status, body = fetch(f"http://127.0.0.1:{port}/admin/login/")
         assert status == 200
         assert "Email address" in body
+        # The address `make quickstart` tells the user to open is a page, not a 404.
+        status, body = fetch(f"http://127.0.0.1:{port}/")
+        assert status == 200
+        assert re.findall(r'href="([^"]+)"', body) == ["/admin/", "/api/v1/docs/", "/healthz", "/readyz"]
     finally:
         kill_tree(server)
+    # The first migrate on SQLite says nothing to worry about.
+    log = (tmp_path / "quickstart.log").read_text()
+    assert "Applying users.0001_initial... OK" in log
+    assert "System check identified some issues" not in log, log
+    assert "W040" not in log
     assert (project / "db.sqlite3").stat().st_size > 0
     assert len((project / ".secret_key").read_text().strip()) >= 50
 
@@ -303,6 +330,20 @@ def test_readme_quickstart_serves_on_sqlite_with_no_environment(
     assert "manage.py" in tracked
     for local_only in (".secret_key", "db.sqlite3", ".venv"):
         assert local_only not in tracked
+
+
+def test_eager_tasks_of_a_local_run_log_no_broker_warning(cookies_session, project_python: Path) -> None:
+    """No CELERY_BROKER_URL: tasks run in-process, and kombu has no missing broker host to warn about."""
+    project = Path(cookies_session.bake(extra_context={"project_slug": "eager_tasks"}).project_path)
+    manage = [str(project_python), "manage.py"]
+    run([*manage, "migrate", "--noinput"], cwd=project)
+    task = "from apps.core.tasks import sessions_clear_expired_task as task; task.delay(); task.delay()"
+
+    result = run([*manage, "shell", "-c", task], cwd=project)
+
+    output = result.stdout + result.stderr
+    assert output.count("Task apps.core.tasks.sessions_clear_expired_task[") == 2, output
+    assert " WARNING " not in output, output
 
 
 # --- real PostgreSQL and Redis -------------------------------------------------------

@@ -42,6 +42,11 @@ DEBUG = True
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or _local_secret_key()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 INTERNAL_IPS = ["127.0.0.1"]
+# A start page at / with links to the admin, the probes and any API docs; production has none.
+ROOT_URLCONF = "config.urls_local"
+# Covering indexes (Index(include=...)) are PostgreSQL's; SQLite builds them without the extra
+# columns, which costs a laptop nothing worth a warning on every migrate.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 {%- if cookiecutter.use_drf %}
 
 # The browsable API is a development convenience; production answers JSON only.
