@@ -178,6 +178,19 @@ def test_env_example_names_each_variable_once(baked: Path) -> None:
     assert sorted(name for name in set(names) if names.count(name) > 1) == []
 
 
+def test_readme_links_the_projects_own_deployment_guide(baked: Path) -> None:
+    documents = [baked / "README.md", *sorted((baked / "docs").glob("*.md"))]
+    links = {
+        (document, target)
+        for document in documents
+        for target in re.findall(r"\]\(([^)#\s]+)", document.read_text())
+        if "://" not in target
+    }
+
+    assert (baked / "README.md", "docs/deployment.md") in links
+    assert [f"{d.name} -> {t}" for d, t in sorted(links) if not (d.parent / t).exists()] == []
+
+
 def test_license_file_matches_answer(baked: Path) -> None:
     pyproject = (baked / "pyproject.toml").read_text()
     license_file = baked / "LICENSE"
