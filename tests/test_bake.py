@@ -128,6 +128,37 @@ def test_toggles_leave_no_trace(baked: Path, toggle: str, request) -> None:
     assert toggle_mentions(baked, toggle) == []
 
 
+def test_make_help_lines_up_every_description(baked: Path) -> None:
+    lines = run(["make", "help"], cwd=baked).stdout.splitlines()
+    names = [line.split()[0] for line in lines]
+
+    # Every description starts in one column, at least two spaces after the longest name.
+    columns = {line.index(line.split()[1], len(name) + 2) for line, name in zip(lines, names, strict=True)}
+    assert len(columns) == 1, "\n".join(lines)
+    assert columns.pop() >= 2 + max(map(len, names)) + 2, "\n".join(lines)
+
+
+def test_env_example_names_each_variable_once(baked: Path) -> None:
+    """Of two uncommented lines for one name, the settings would take the first: one line each."""
+    names = re.findall(r"^# ([A-Z][A-Z0-9_]*)=", (baked / ".env.example").read_text(), re.MULTILINE)
+
+    assert "DJANGO_SECRET_KEY" in names
+    assert sorted(name for name in set(names) if names.count(name) > 1) == []
+
+
+def test_readme_links_the_projects_own_deployment_guide(baked: Path) -> None:
+    documents = [baked / "README.md", *sorted((baked / "docs").glob("*.md"))]
+    links = {
+        (document, target)
+        for document in documents
+        for target in re.findall(r"\]\(([^)#\s]+)", document.read_text())
+        if "://" not in target
+    }
+
+    assert (baked / "README.md", "docs/deployment.md") in links
+    assert [f"{d.name} -> {t}" for d, t in sorted(links) if not (d.parent / t).exists()] == []
+
+
 def test_license_file_matches_answer(baked: Path) -> None:
     pyproject = (baked / "pyproject.toml").read_text()
     license_file = baked / "LICENSE"
@@ -175,6 +206,20 @@ def test_make_ci_stops_at_a_missing_migration(cookies_session, project_python: P
     assert outcome.returncode != 0
     assert "Add field nickname to user" in outcome.stdout
     assert "ruff" not in outcome.stdout  # stopped before the slower checks
+
+
+def test_a_new_field_on_user_keeps_the_suite_green(cookies_session, project_python: Path) -> None:
+    """The first change most projects make: the migration tests must not break on it."""
+    result = cookies_session.bake(extra_context={"project_slug": "new_field", "include_example_app": "no"})
+    project = Path(result.project_path)
+    models = project / "apps" / "users" / "models.py"
+    new_field = "    phone = models.CharField(max_length=32, null=True, blank=True)\n"
+    models.write_text(models.read_text().replace("    full_name = ", f"{new_field}    full_name = ", 1))
+    run([str(project_python), "manage.py", "makemigrations", "users"], cwd=project)
+
+    outcome = run([str(project_python), "-m", "pytest", "-q", "-p", "no:randomly"], cwd=project, check=False)
+
+    assert outcome.returncode == 0, outcome.stdout[-3000:]
 
 
 @pytest.mark.parametrize(
@@ -246,8 +291,17 @@ def test_readme_quickstart_serves_on_sqlite_with_no_environment(
         status, body = fetch(f"http://127.0.0.1:{port}/admin/login/")
         assert status == 200
         assert "Email address" in body
+        # The address `make quickstart` tells the user to open is a page, not a 404.
+        status, body = fetch(f"http://127.0.0.1:{port}/")
+        assert status == 200
+        assert re.findall(r'href="([^"]+)"', body) == ["/admin/", "/api/v1/docs/", "/healthz", "/readyz"]
     finally:
         kill_tree(server)
+    # The first migrate on SQLite says nothing to worry about.
+    log = (tmp_path / "quickstart.log").read_text()
+    assert "Applying users.0001_initial... OK" in log
+    assert "System check identified some issues" not in log, log
+    assert "W040" not in log
     assert (project / "db.sqlite3").stat().st_size > 0
     assert len((project / ".secret_key").read_text().strip()) >= 50
 
@@ -259,24 +313,74 @@ def test_readme_quickstart_serves_on_sqlite_with_no_environment(
         assert local_only not in tracked
 
 
+def test_eager_tasks_of_a_local_run_log_no_broker_warning(cookies_session, project_python: Path) -> None:
+    """No CELERY_BROKER_URL: tasks run in-process, and kombu has no missing broker host to warn about."""
+    project = Path(cookies_session.bake(extra_context={"project_slug": "eager_tasks"}).project_path)
+    manage = [str(project_python), "manage.py"]
+    run([*manage, "migrate", "--noinput"], cwd=project)
+    task = "from apps.core.tasks import sessions_clear_expired_task as task; task.delay(); task.delay()"
+
+    result = run([*manage, "shell", "-c", task], cwd=project)
+
+    output = result.stdout + result.stderr
+    assert output.count("Task apps.core.tasks.sessions_clear_expired_task[") == 2, output
+    assert " WARNING " not in output, output
+
+
 # --- real PostgreSQL and Redis -------------------------------------------------------
+
+
+def redis_command(python: Path, url: str, *command: str) -> object:
+    """One Redis command through redis-py in the project's virtualenv; its answer as JSON data."""
+    code = (
+        "import json, sys, redis\n"
+        "client = redis.Redis.from_url(sys.argv[1], decode_responses=True)\n"
+        "json.dump(client.execute_command(*sys.argv[2:]), sys.stdout)"
+    )
+    return json.loads(run([str(python), "-c", code, url, *command], cwd=Path.cwd()).stdout)
 
 
 def test_generated_suite_passes_on_postgres_and_redis(
     default_project: Path, project_python: Path, fresh_database: str, redis_url: str
 ) -> None:
-    # A database number of its own: the suite clears the cache between tests.
+    # A database number of its own, shared with a key the suite has no business deleting.
     cache_url = redis_url.rsplit("/", 1)[0] + "/2"
+    redis_command(project_python, cache_url, "SET", "another-project:session", "keep me")
     result = run(
         [str(project_python), "-m", "pytest", "-q", "--create-db"],
         cwd=default_project,
-        env={"DATABASE_URL": fresh_database, "REDIS_URL": cache_url},
+        env={"DATABASE_URL": fresh_database, "TEST_REDIS_URL": cache_url},
     )
 
     assert re.search(r"\d+ passed", result.stdout)
     assert "failed" not in result.stdout
     # Nothing is skipped on PostgreSQL: the concurrent last-unit test runs here.
     assert "skipped" not in result.stdout
+    # The suite emptied the cache around every test by deleting its own keys only.
+    assert redis_command(project_python, cache_url, "GET", "another-project:session") == "keep me"
+    assert redis_command(project_python, cache_url, "KEYS", "test-run-*") == []
+
+
+def test_generated_suite_leaves_the_redis_of_a_dot_env_alone(
+    cookies_session, project_python: Path, redis_url: str
+) -> None:
+    """The quick start's REDIS_URL in .env names the Redis of the developer's server, not the tests'."""
+    project = Path(cookies_session.bake(extra_context={"project_slug": "dot_env_redis"}).project_path)
+    developer_redis = redis_url.rsplit("/", 1)[0] + "/8"
+    # .env as the quick start makes it: a copy of .env.example with the REDIS_URL line uncommented.
+    example = (project / ".env.example").read_text()
+    [line] = [line for line in example.splitlines() if line.startswith("# REDIS_URL=redis://127.0.0.1:")]
+    (project / ".env").write_text(example.replace(line, f"REDIS_URL={developer_redis}"))
+    redis_command(project_python, developer_redis, "SET", "my-server:session", "keep me")
+
+    result = run(
+        [str(project_python), "-m", "pytest", "-q", "-p", "no:randomly"],
+        cwd=project,
+        env={"DJANGO_READ_DOT_ENV_FILE": "true"},
+    )
+
+    assert re.search(r"\d+ passed", result.stdout)
+    assert redis_command(project_python, developer_redis, "GET", "my-server:session") == "keep me"
 
 
 def test_production_settings_migrate_and_serve_on_postgres(
@@ -388,7 +492,8 @@ def test_generated_ci_commands_pass(
     assert any("pytest" in command for command, _ in commands)
     assert any("check --deploy" in command for command, _ in commands)
     redis_database = {"github": 3, "gitlab": 4}[ci_tool]
-    services = {"DATABASE_URL": fresh_database, "REDIS_URL": f"{redis_url.rsplit('/', 1)[0]}/{redis_database}"}
+    redis_database_url = f"{redis_url.rsplit('/', 1)[0]}/{redis_database}"
+    services = {"DATABASE_URL": fresh_database, "REDIS_URL": redis_database_url, "TEST_REDIS_URL": redis_database_url}
     path = f"{project_python.parent}{os.pathsep}{os.environ['PATH']}"
 
     for command, env in commands:

@@ -1,4 +1,6 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -19,3 +21,17 @@ def readyz(request: HttpRequest) -> JsonResponse:
     checks = readiness()
     ready = all(result == "ok" for result in checks.values())
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+
+
+@require_safe
+def index(request: HttpRequest) -> HttpResponse:
+    """Local development's start page: links to what this project serves."""
+    links = [
+        ("Admin", reverse("admin:index")),
+{%- if cookiecutter.use_drf %}
+        ("API docs (Swagger UI)", reverse("api-docs")),
+{%- endif %}
+        ("Liveness probe", reverse("healthz")),
+        ("Readiness probe", reverse("readyz")),
+    ]
+    return render(request, "core/index.html", {"links": links})

@@ -4,10 +4,13 @@ from celery.schedules import crontab
 
 from .base import env
 
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 # No broker configured (a first local run, the unit tests): tasks run in-process,
-# so nothing needs Redis. production.py requires a broker.
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# so nothing needs Redis. production.py requires a broker. Celery still opens a producer
+# for an eager task: kombu's in-memory transport gives it one. Without a host in the URL
+# kombu warns "No hostname was supplied" on every first task of a process.
+_IN_PROCESS_BROKER = "memory://localhost/"
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or _IN_PROCESS_BROKER
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == _IN_PROCESS_BROKER
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None

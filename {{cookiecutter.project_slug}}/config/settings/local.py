@@ -1,6 +1,7 @@
 """Developer laptop: runs with no environment at all, on SQLite."""
 
 import tempfile
+import warnings
 from pathlib import Path
 
 from django.core.management.utils import get_random_secret_key
@@ -12,8 +13,8 @@ from .base import BASE_DIR, {% if cookiecutter.use_drf %}REST_FRAMEWORK, {% endi
 def _local_secret_key(key_file: Path = BASE_DIR / ".secret_key") -> str:
     # Made on first run into a git-ignored file, so no key is ever committed
     # and sessions survive restarts of runserver.
-    if not key_file.exists():
-        try:
+    try:
+        if not key_file.exists():
             # Written aside, then linked into place: processes starting together (the app and
             # a worker) agree on one key, and none reads a file that is still being written.
             with tempfile.NamedTemporaryFile("w", dir=key_file.parent, delete=False) as handle:
@@ -25,16 +26,27 @@ def _local_secret_key(key_file: Path = BASE_DIR / ".secret_key") -> str:
                 pass
             finally:
                 draft.unlink()
-        except OSError:
-            # A read-only checkout: a per-process key still works.
-            return get_random_secret_key()
-    return key_file.read_text().strip()
+        return key_file.read_text().strip()
+    except OSError as error:
+        # A read-only checkout, or a key file another user made (private to them, as a secret
+        # should be): a key for this process only still serves, but logs everyone out on restart.
+        warnings.warn(
+            f"{key_file}: {error.strerror}; using a key for this process only (set DJANGO_SECRET_KEY to keep one)",
+            RuntimeWarning,
+            stacklevel=1,
+        )
+        return get_random_secret_key()
 
 
 DEBUG = True
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or _local_secret_key()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 INTERNAL_IPS = ["127.0.0.1"]
+# A start page at / with links to the admin, the probes and any API docs; production has none.
+ROOT_URLCONF = "config.urls_local"
+# Covering indexes (Index(include=...)) are PostgreSQL's; SQLite builds them without the extra
+# columns, which costs a laptop nothing worth a warning on every migrate.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 {%- if cookiecutter.use_drf %}
 
 # The browsable API is a development convenience; production answers JSON only.

@@ -30,6 +30,7 @@ OPTIONAL_ENV = (
     "DJANGO_PASSWORD_RESET_URL",
     "DJANGO_EMAIL_VERIFY_URL",
     "DJANGO_EMAIL_CHANGE_URL",
+    "TEST_REDIS_URL",
 {%- if cookiecutter.use_sentry %}
     "SENTRY_ENVIRONMENT",
 {%- endif %}
@@ -233,6 +234,21 @@ def test_processes_starting_together_agree_on_one_local_key(monkeypatch, tmp_pat
 
     assert keys == {key_file.read_text()}
     assert "" not in keys
+
+
+def test_tests_leave_the_redis_of_redis_url_alone(monkeypatch) -> None:
+    settings = load("config.settings.test", monkeypatch, {"REDIS_URL": "redis://127.0.0.1:6379/0"})
+
+    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_tests_on_redis_keep_to_a_key_prefix_of_their_own(monkeypatch) -> None:
+    env = {"REDIS_URL": "redis://127.0.0.1:6379/0", "TEST_REDIS_URL": "redis://127.0.0.1:6379/9"}
+
+    cache = load("config.settings.test", monkeypatch, env).CACHES["default"]
+
+    assert cache["LOCATION"] == "redis://127.0.0.1:6379/9"
+    assert cache["KEY_PREFIX"] != load("config.settings.local", monkeypatch, env).CACHES["default"]["KEY_PREFIX"]
 
 
 @pytest.mark.parametrize(("variable", "setting"), LINK_SETTINGS)

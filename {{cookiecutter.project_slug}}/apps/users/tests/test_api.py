@@ -6,7 +6,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -433,7 +432,6 @@ def test_the_name_and_the_same_email_need_no_password(api: APIClient, user: User
 
 def test_inactive_user_cannot_obtain_tokens(api: APIClient) -> None:
     user = UserFactory.create(is_active=False)
-    cache.clear()
 
     response = api.post(reverse("auth-token"), {"email": user.email, "password": DEFAULT_PASSWORD})
 
