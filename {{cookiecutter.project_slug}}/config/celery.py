@@ -6,7 +6,6 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.signals import before_task_publish, task_postrun, task_prerun
-from django.conf import settings
 from django.core.cache import cache
 
 from apps.core.request_id import current_request_id, request_id_var
@@ -20,26 +19,32 @@ logger = logging.getLogger(__name__)
 # forever. Deliveries that never finished are counted; past this many, the message
 # is dropped with an error instead of run.
 MAX_UNFINISHED_DELIVERIES = 3
+# The count must outlive every copy of the message, and when the next one comes is up
+# to the worker (it notices a dead process seconds later on a busy machine) and to
+# the queue (Redis puts a copy unacknowledged past the visibility timeout at its end,
+# behind any backlog). A week is far more than either, and only a dropped message
+# keeps its count that long: a delivery that finishes deletes it.
+DELIVERY_COUNT_TIMEOUT = 7 * 24 * 60 * 60
 MSG_POISON_DROPPED = (
     "Dropped task %s[%s]: its last %d deliveries never finished (the worker running it died each time)."
 )
+MSG_POISON_COPY_DROPPED = "Dropped task %s[%s] again: a copy of a message dropped before."
 
 
 def unfinished_deliveries_key(task_id: str) -> str:
     return f"celery:unfinished-deliveries:{task_id}"
 
 
-def unfinished_deliveries(key: str) -> int:
-    """Count this delivery; return how many before it never finished (0 when the cache cannot say)."""
-    # Outlives the redeliveries it counts: each comes back within the visibility timeout.
-    timeout = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] * (MAX_UNFINISHED_DELIVERIES + 1)
-    cache.add(key, 0, timeout)
+def delivery_number(key: str) -> int:
+    """Count this delivery; return its number since one last finished (0 when the cache cannot say)."""
+    cache.add(key, 0, DELIVERY_COUNT_TIMEOUT)
     try:
-        deliveries = cache.incr(key)
-    except ValueError:  # expired between add and incr
+        # Atomic in Redis: copies of one message running at once each get a number of their own.
+        number = cache.incr(key)
+    except ValueError:  # deleted since the add: a copy finished, so this message is no poison
         return 0
     # None: Redis is down and the cache ignores it (IGNORE_EXCEPTIONS); run the task.
-    return deliveries - 1 if deliveries else 0
+    return number or 0
 
 
 class DeliveryCountingTask(Task):
@@ -50,11 +55,14 @@ class DeliveryCountingTask(Task):
         if task_id is None:  # called as a plain function, not delivered
             return super().__call__(*args, **kwargs)
         key = unfinished_deliveries_key(task_id)
-        unfinished = unfinished_deliveries(key)
-        if unfinished >= MAX_UNFINISHED_DELIVERIES:
-            # The count is left to expire: a copy of this message that comes back later (Redis
-            # re-delivers one left unacknowledged past the visibility timeout) is dropped too.
-            logger.error(MSG_POISON_DROPPED, self.name, task_id, unfinished)
+        number = delivery_number(key)
+        if number > MAX_UNFINISHED_DELIVERIES:
+            # The count is left to expire, so every later copy of this message is dropped too,
+            # but only the first drop is an error: one report per message, however many copies.
+            if number == MAX_UNFINISHED_DELIVERIES + 1:
+                logger.error(MSG_POISON_DROPPED, self.name, task_id, MAX_UNFINISHED_DELIVERIES)
+            else:
+                logger.warning(MSG_POISON_COPY_DROPPED, self.name, task_id)
             return None
         try:
             # As Celery runs a task without a __call__ of its own: the tracer has already

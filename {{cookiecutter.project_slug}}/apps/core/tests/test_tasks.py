@@ -1,5 +1,6 @@
 import logging
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,13 @@ from rest_framework_simplejwt.tokens import RefreshToken
 {%- endif %}
 
 from apps.core.tasks import {% if cookiecutter.use_drf %}jwt_blacklist_flush_expired_task, {% endif %}sessions_clear_expired_task
-from config.celery import MAX_UNFINISHED_DELIVERIES, MSG_POISON_DROPPED, app, unfinished_deliveries_key
+from config.celery import (
+    MAX_UNFINISHED_DELIVERIES,
+    MSG_POISON_COPY_DROPPED,
+    MSG_POISON_DROPPED,
+    app,
+    unfinished_deliveries_key,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -78,22 +85,51 @@ def test_a_delivery_that_finishes_leaves_no_count() -> None:
     assert cache.get(unfinished_deliveries_key("finishes")) is None
 
 
-def test_a_message_whose_deliveries_never_finished_is_dropped_with_an_error(caplog) -> None:
+def poison_log(caplog) -> list[tuple[int, str]]:
+    return [(record.levelno, record.getMessage()) for record in caplog.records if record.name == "config.celery"]
+
+
+def test_a_message_is_dropped_with_one_error_however_many_copies_come_back(caplog) -> None:
     # Given: every earlier delivery died with its worker, so none cleared its count.
     expired_session()
     cache.set(unfinished_deliveries_key("poison"), MAX_UNFINISHED_DELIVERIES)
 
-    # When: it is delivered once more, and then a second copy of it comes back.
-    with caplog.at_level(logging.ERROR, logger="config.celery"):
-        sessions_clear_expired_task.apply(task_id="poison")
-        sessions_clear_expired_task.apply(task_id="poison")
+    # When: it is delivered once more, and then two more copies of it come back.
+    with caplog.at_level(logging.WARNING, logger="config.celery"):
+        for _ in range(3):
+            sessions_clear_expired_task.apply(task_id="poison")
 
-    # Then: neither runs the task, and each says why.
+    # Then: none runs the task; the first drop is the error, the copies only a warning.
+    name = sessions_clear_expired_task.name
     assert Session.objects.filter(session_key="expired").exists()
-    assert [record.getMessage() for record in caplog.records] == [
-        MSG_POISON_DROPPED % (sessions_clear_expired_task.name, "poison", MAX_UNFINISHED_DELIVERIES),
-        MSG_POISON_DROPPED % (sessions_clear_expired_task.name, "poison", MAX_UNFINISHED_DELIVERIES + 1),
+    assert poison_log(caplog) == [
+        (logging.ERROR, MSG_POISON_DROPPED % (name, "poison", MAX_UNFINISHED_DELIVERIES)),
+        (logging.WARNING, MSG_POISON_COPY_DROPPED % (name, "poison")),
+        (logging.WARNING, MSG_POISON_COPY_DROPPED % (name, "poison")),
     ]
+
+
+def test_a_message_is_dropped_however_slowly_its_deliveries_come_back(monkeypatch, caplog) -> None:
+    # Given: deliveries that died with their worker, each coming back two visibility timeouts
+    # after the last (a worker slow to notice the death, a copy waiting behind a backlog).
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now)
+    visibility_timeout = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    with monkeypatch.context() as dying:
+        dying.setattr(cache, "delete", lambda key: None)  # a dead worker never clears the count
+        for _ in range(MAX_UNFINISHED_DELIVERIES):
+            sessions_clear_expired_task.apply(task_id="slow-poison")
+            now += 2 * visibility_timeout
+    expired_session()
+
+    # When: it comes back once more.
+    with caplog.at_level(logging.WARNING, logger="config.celery"):
+        sessions_clear_expired_task.apply(task_id="slow-poison")
+
+    # Then: it is dropped, not counted afresh.
+    dropped = MSG_POISON_DROPPED % (sessions_clear_expired_task.name, "slow-poison", MAX_UNFINISHED_DELIVERIES)
+    assert Session.objects.filter(session_key="expired").exists()
+    assert poison_log(caplog) == [(logging.ERROR, dropped)]
 
 
 def test_a_message_under_the_limit_runs_again() -> None:
