@@ -28,7 +28,7 @@ VIOLATIONS = [
     (HTTP_FREE, "apps/users/models.py", "import rest_framework_simplejwt"),
     (SETTINGS, "apps/users/services.py", "import environ"),
     (SETTINGS, "apps/orders/selectors.py", "from config.settings import base"),
-    (CORE, "apps/core/views.py", "from apps.users.models import User"),
+    (CORE, "apps/core/transactions.py", "from apps.users.models import User"),
 ]
 
 

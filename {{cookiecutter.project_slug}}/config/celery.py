@@ -9,7 +9,7 @@ from celery.signals import before_task_publish, task_postrun, task_prerun
 from django.conf import settings
 from django.core.cache import cache
 
-from apps.core.request_id import current_request_id, request_id_var
+from apps.observability.request_id import current_request_id, request_id_var
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 

@@ -45,6 +45,11 @@ THIRD_PARTY_APPS = [
 ]
 LOCAL_APPS = [
     "apps.core",
+    "apps.observability",
+{%- if cookiecutter.use_drf %}
+    "apps.api",
+{%- endif %}
+    "apps.devtools",
     "apps.users",
 {%- if cookiecutter.include_example_app %}
     "apps.orders",
@@ -54,11 +59,11 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     # First, so that every log line of the request, from every middleware below, carries its id.
-    "apps.core.middleware.RequestIDMiddleware",
+    "apps.observability.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Before the first middleware that validates the Host header (CommonMiddleware).
-    "apps.core.middleware.ProbeMiddleware",
+    "apps.observability.middleware.ProbeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
 {%- if cookiecutter.use_drf %}
@@ -234,8 +239,8 @@ def logging_config(formatter: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {
-            "request_id": {"()": "apps.core.logging.RequestIDFilter"},
-            "cache_outage": {"()": "apps.core.logging.CacheOutageFilter"},
+            "request_id": {"()": "apps.observability.logging.RequestIDFilter"},
+            "cache_outage": {"()": "apps.observability.logging.CacheOutageFilter"},
         },
         "formatters": {
             "console": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},

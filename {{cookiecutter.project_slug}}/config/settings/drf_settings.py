@@ -13,14 +13,14 @@ REST_FRAMEWORK: dict[str, Any] = {
         "rest_framework.permissions.IsAuthenticated",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.StableCursorPagination",
+    "DEFAULT_PARSER_CLASSES": ["apps.api.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.StableCursorPagination",
     # Local and test runs have no proxy in front; production sets its count.
     "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_CLASSES": [
-        "apps.core.throttling.AnonRateThrottle",
-        "apps.core.throttling.UserRateThrottle",
-        "apps.core.throttling.ScopedRateThrottle",
+        "apps.api.throttling.AnonRateThrottle",
+        "apps.api.throttling.UserRateThrottle",
+        "apps.api.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("DJANGO_API_THROTTLE_ANON", default="100/hour"),
@@ -28,7 +28,7 @@ REST_FRAMEWORK: dict[str, Any] = {
         # Obtaining tokens is where passwords get guessed.
         "auth": env("DJANGO_API_THROTTLE_AUTH", default="10/minute"),
     },
-    "EXCEPTION_HANDLER": "apps.core.exceptions.problem_exception_handler",
+    "EXCEPTION_HANDLER": "apps.api.exceptions.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -61,7 +61,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "apps.core.openapi.add_problem_responses",
+        "apps.api.openapi.add_problem_responses",
     ],
 }
 

@@ -6,8 +6,8 @@ from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from apps.core.exceptions import PROBLEM_CONTENT_TYPE
-from apps.core.tests.test_throttling import freeze_throttle_clock
+from apps.api.exceptions import PROBLEM_CONTENT_TYPE
+from apps.api.tests.test_throttling import freeze_throttle_clock
 from apps.users.models import User
 from apps.users.serializers import MSG_CONFIRM_EMAIL_CHANGE, MSG_EMAIL_CHANGE_ELSEWHERE
 from apps.users.services import (

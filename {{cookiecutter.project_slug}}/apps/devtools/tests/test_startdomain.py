@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.core.management.commands import startdomain as sd
+from apps.devtools.management.commands import startdomain as sd
 
 APP_FILES = [
     "__init__.py",

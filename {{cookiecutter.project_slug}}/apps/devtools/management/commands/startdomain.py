@@ -1,6 +1,6 @@
 """Create a domain app that follows this project's conventions and passes its checks as created.
 
-The files come from ``apps/core/scaffold``: ``app/`` for every project, ``api/``
+The files come from ``apps/devtools/scaffold``: ``app/`` for every project, ``api/``
 only in projects that have the REST API. Nothing is overwritten, and a failure
 part way leaves the project as it was: the app is written into a temporary
 directory beside its final place and moved there last, and the settings (and

@@ -1,6 +1,6 @@
 from types import SimpleNamespace
 
-from apps.core.request_id import current_request_id, request_id_var
+from apps.observability.request_id import current_request_id, request_id_var
 from config.celery import adopt_request_id, attach_request_id, forget_request_id
 
 

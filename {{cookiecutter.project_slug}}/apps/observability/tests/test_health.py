@@ -3,7 +3,7 @@ from unittest import mock
 import pytest
 from django.test import Client, override_settings
 
-from apps.core import health
+from apps.observability import health
 from config.settings.base import redis_cache
 
 pytestmark = pytest.mark.django_db

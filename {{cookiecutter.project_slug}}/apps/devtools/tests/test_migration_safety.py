@@ -8,7 +8,7 @@ from django.db.migrations.migration import Migration
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
-from apps.core import migration_safety as ms
+from apps.devtools import migration_safety as ms
 
 
 def existing_state(app_label: str = "shop") -> ProjectState:

@@ -3,7 +3,7 @@ import logging
 import pytest
 from django.test import Client
 
-from apps.core.request_id import current_request_id
+from apps.observability.request_id import current_request_id
 
 
 def test_a_request_without_an_id_gets_a_fresh_one(client: Client) -> None:

@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.core.management.commands import production_check as pc
+from apps.devtools.management.commands import production_check as pc
 
 POOLED = {
     "default": {

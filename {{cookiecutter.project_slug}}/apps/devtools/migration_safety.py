@@ -4,7 +4,7 @@ A deploy migrates the database while the previous release is still serving
 requests, so every migration must work with the code before it as well as the
 code after it. This module reads the project's own migrations (apps under
 ``apps/``) and reports the operations that break the running release or lock a
-busy table. ``apps/core/tests/test_migration_safety.py`` runs it in the test
+busy table. ``apps/devtools/tests/test_migration_safety.py`` runs it in the test
 suite, so CI fails on an unsafe migration.
 
 An operation that is unsafe in general but fine in one migration (the column

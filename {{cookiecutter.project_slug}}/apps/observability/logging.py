@@ -1,6 +1,6 @@
 import logging
 
-from apps.core.request_id import current_request_id
+from apps.observability.request_id import current_request_id
 
 
 class RequestIDFilter(logging.Filter):

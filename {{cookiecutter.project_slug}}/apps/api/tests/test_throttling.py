@@ -8,8 +8,8 @@ from rest_framework.test import APIRequestFactory
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from apps.api.throttling import AnonRateThrottle, CounterRateThrottle, ScopedRateThrottle, UserRateThrottle
 from apps.core.ratelimit import window_count
-from apps.core.throttling import AnonRateThrottle, CounterRateThrottle, ScopedRateThrottle, UserRateThrottle
 from apps.users.tests.factories import UserFactory
 
 WINDOW_START = 1_800_000_000.0  # a multiple of 60 and 3600

@@ -3,8 +3,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from apps.core.request_id import request_id_from, request_id_var
-from apps.core.views import healthz, readyz
+from apps.observability.request_id import request_id_from, request_id_var
+from apps.observability.views import healthz, readyz
 
 REQUEST_ID_HEADER = "X-Request-ID"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from apps.core.management.commands import startdomain as sd
-from apps.core.tests.test_startdomain import (
+from apps.devtools.management.commands import startdomain as sd
+from apps.devtools.tests.test_startdomain import (
     APP_FILES,
     created_files,
     make_project,

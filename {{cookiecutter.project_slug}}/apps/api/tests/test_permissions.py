@@ -5,7 +5,7 @@ from django.contrib.auth.models import AnonymousUser, Group
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from apps.core.permissions import IsAdminOrReadOnly, IsOwner, has_group
+from apps.api.permissions import IsAdminOrReadOnly, IsOwner, has_group
 from apps.users.tests.factories import UserFactory
 
 factory = APIRequestFactory()

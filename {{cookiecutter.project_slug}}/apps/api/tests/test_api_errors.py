@@ -16,16 +16,16 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
 
-from apps.core.exceptions import (
+from apps.api.exceptions import (
     DATABASE_RETRY_AFTER_SECONDS,
     PROBLEM_CONTENT_TYPE,
     UNEXPECTED_DETAIL,
     flatten_errors,
     server_error,
 )
-from apps.core.parsers import MSG_NESTED_TOO_DEEP
-from apps.core.tests.test_throttling import freeze_throttle_clock
-from apps.core.throttling import AnonRateThrottle
+from apps.api.parsers import MSG_NESTED_TOO_DEEP
+from apps.api.tests.test_throttling import freeze_throttle_clock
+from apps.api.throttling import AnonRateThrottle
 
 SERVICE_REFUSAL = "Bookings cannot start on a Sunday."
 DATABASE_DOWN = 'connection to server at "10.9.8.7", port 5432 failed: Connection refused'
@@ -200,26 +200,26 @@ def test_throttled_is_429_with_retry_after(api: APIClient, monkeypatch: pytest.M
 
 
 def test_database_outage_is_a_503_with_retry_after_and_no_details(api: APIClient, caplog) -> None:
-    with caplog.at_level(logging.WARNING, logger="apps.core.exceptions"):
+    with caplog.at_level(logging.WARNING, logger="apps.api.exceptions"):
         response = api.get("/api/open/", {"raise": "database"})
 
     body = assert_problem(response, 503, "service_unavailable")
     assert body["title"] == "Service Unavailable"
     assert response["Retry-After"] == str(DATABASE_RETRY_AFTER_SECONDS)
     assert "10.9.8.7" not in response.content.decode()
-    [record] = [r for r in caplog.records if r.name == "apps.core.exceptions"]
+    [record] = [r for r in caplog.records if r.name == "apps.api.exceptions"]
     assert record.levelno == logging.WARNING
     assert record.exc_info is None
 
 
 def test_query_cancelled_by_the_statement_timeout_is_a_logged_500_not_an_outage(api: APIClient, caplog) -> None:
-    with caplog.at_level(logging.WARNING, logger="apps.core.exceptions"):
+    with caplog.at_level(logging.WARNING, logger="apps.api.exceptions"):
         response = api.get("/api/open/", {"raise": "slow-query"})
 
     body = assert_problem(response, 500, "server_error")
     assert body["detail"] == UNEXPECTED_DETAIL
     assert "Retry-After" not in response
-    [record] = [r for r in caplog.records if r.name == "apps.core.exceptions"]
+    [record] = [r for r in caplog.records if r.name == "apps.api.exceptions"]
     assert record.levelno == logging.ERROR
     assert record.exc_info is not None
     assert str(record.exc_info[1]) == STATEMENT_TIMEOUT
@@ -238,13 +238,13 @@ def test_suspicious_request_is_a_400(api: APIClient) -> None:
 
 
 def test_bug_is_logged_and_answered_without_details(api: APIClient, caplog) -> None:
-    with caplog.at_level(logging.ERROR, logger="apps.core.exceptions"):
+    with caplog.at_level(logging.ERROR, logger="apps.api.exceptions"):
         response = api.get("/api/open/", {"raise": "bug"})
 
     body = assert_problem(response, 500, "server_error")
     assert body["detail"] == UNEXPECTED_DETAIL
     assert "hunter2" not in response.content.decode()
-    [record] = [r for r in caplog.records if r.name == "apps.core.exceptions"]
+    [record] = [r for r in caplog.records if r.name == "apps.api.exceptions"]
     assert record.exc_info is not None
     assert "hunter2" in str(record.exc_info[1])
 
