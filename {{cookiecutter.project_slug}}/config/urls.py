@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import {% if cookiecutter.use_drf %}include, {% endif %}path
 
-from apps.observability.views import healthz, readyz
+from apps.observability.health import healthz, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -9,6 +9,6 @@ class ObservabilityConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import request_finished
 
-        from apps.observability.middleware import clear_request_id
+        from apps.observability.request_id import clear_request_id
 
         request_finished.connect(clear_request_id, dispatch_uid="apps.observability.clear_request_id")

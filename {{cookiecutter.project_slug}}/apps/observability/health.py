@@ -1,19 +1,22 @@
-"""Readiness checks: can this instance serve traffic right now?
+"""Health probes: /healthz (liveness) and /readyz (readiness), answered before the rest of the stack.
 
-Each check is cheap (one round trip) and bounded in time, so a load balancer can
-poll it every few seconds.
+Each readiness check is cheap (one round trip) and bounded in time, so a load
+balancer can poll it every few seconds. A new dependency the app cannot serve
+without gets a check in ``CHECKS``.
 """
 
 import logging
 import uuid
 from collections.abc import Callable
 
+{% if cookiecutter.use_celery -%}
+from celery import current_app as celery_app
+{% endif -%}
 from django.core.cache import cache
 from django.db import connection
-{%- if cookiecutter.use_celery %}
-
-from config.celery import app as celery_app
-{%- endif %}
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
 
@@ -63,3 +66,38 @@ def readiness() -> dict[str, str]:
         else:
             results[name] = "ok"
     return results
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness: the process answers. Touches no database or cache on purpose."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@never_cache
+@require_safe
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when every dependency answers, 503 naming the ones that do not."""
+    checks = readiness()
+    ready = all(result == "ok" for result in checks.values())
+    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+
+
+class ProbeMiddleware:
+    """Answer the health probes before anything checks the Host header.
+
+    Load balancers, Kubernetes and image health checks call a container by its
+    address (``Host: 10.0.3.7:8000``), which is not in ALLOWED_HOSTS; CommonMiddleware
+    would answer every probe 400. The probes build no URLs, so the host does not
+    matter to them. Production also exempts them from the HTTPS redirect.
+    """
+
+    PROBES: dict[str, Callable[[HttpRequest], HttpResponse]] = {"/healthz": healthz, "/readyz": readyz}
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        probe = self.PROBES.get(request.path_info)
+        return probe(request) if probe else self.get_response(request)

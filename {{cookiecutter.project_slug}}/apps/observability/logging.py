@@ -1,15 +1,5 @@
 import logging
 
-from apps.observability.request_id import current_request_id
-
-
-class RequestIDFilter(logging.Filter):
-    """Adds ``request_id`` to every record: the current request's or task's id, "-" outside one."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id() or "-"
-        return True
-
 
 class CacheOutageFilter(logging.Filter):
     """django-redis reports an ignored Redis error with a full traceback at ERROR.

@@ -59,11 +59,11 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     # First, so that every log line of the request, from every middleware below, carries its id.
-    "apps.observability.middleware.RequestIDMiddleware",
+    "apps.observability.request_id.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Before the first middleware that validates the Host header (CommonMiddleware).
-    "apps.observability.middleware.ProbeMiddleware",
+    "apps.observability.health.ProbeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
 {%- if cookiecutter.use_drf %}
@@ -239,7 +239,7 @@ def logging_config(formatter: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {
-            "request_id": {"()": "apps.observability.logging.RequestIDFilter"},
+            "request_id": {"()": "apps.observability.request_id.RequestIDFilter"},
             "cache_outage": {"()": "apps.observability.logging.CacheOutageFilter"},
         },
         "formatters": {

@@ -3,8 +3,8 @@ import logging
 import logging.config
 from io import StringIO
 
-from apps.observability.logging import CacheOutageFilter, RequestIDFilter
-from apps.observability.request_id import request_id_var
+from apps.observability.logging import CacheOutageFilter
+from apps.observability.request_id import RequestIDFilter, request_id_var
 from config.settings.base import logging_config
 
 

@@ -1,7 +1,14 @@
 from types import SimpleNamespace
 
-from apps.observability.request_id import current_request_id, request_id_var
-from config.celery import adopt_request_id, attach_request_id, forget_request_id
+from celery.signals import before_task_publish
+
+from apps.observability.request_id import (
+    adopt_request_id,
+    attach_request_id,
+    current_request_id,
+    forget_request_id,
+    request_id_var,
+)
 
 
 def test_task_published_during_a_request_carries_its_id() -> None:
@@ -32,3 +39,15 @@ def test_worker_adopts_the_id_for_the_task_and_forgets_it_after() -> None:
 
     assert during == "trace-0123456789"
     assert current_request_id() is None
+
+
+def test_the_celery_app_connects_the_publishing_handler() -> None:
+    # Sent as Celery sends it when a task is enqueued; config/celery.py connects the handler.
+    headers: dict[str, str] = {}
+    token = request_id_var.set("trace-0123456789")
+    try:
+        before_task_publish.send(sender="apps.users.tasks.any_task", headers=headers, body=(), exchange="")
+    finally:
+        request_id_var.reset(token)
+
+    assert headers == {"request_id": "trace-0123456789"}
