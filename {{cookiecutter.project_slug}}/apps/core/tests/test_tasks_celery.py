@@ -12,8 +12,16 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 {%- endif %}
 
-from apps.core.tasks import {% if cookiecutter.use_drf %}jwt_blacklist_flush_expired_task, {% endif %}sessions_clear_expired_task
-from config.celery import MAX_UNFINISHED_DELIVERIES, MSG_POISON_DROPPED, app, unfinished_deliveries_key
+from apps.core.tasks import (
+    MAX_UNFINISHED_DELIVERIES,
+    MSG_POISON_DROPPED,
+{%- if cookiecutter.use_drf %}
+    jwt_blacklist_flush_expired_task,
+{%- endif %}
+    sessions_clear_expired_task,
+    unfinished_deliveries_key,
+)
+from config.celery import app
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +92,7 @@ def test_a_message_whose_deliveries_never_finished_is_dropped_with_an_error(capl
     cache.set(unfinished_deliveries_key("poison"), MAX_UNFINISHED_DELIVERIES)
 
     # When: it is delivered once more, and then a second copy of it comes back.
-    with caplog.at_level(logging.ERROR, logger="config.celery"):
+    with caplog.at_level(logging.ERROR, logger="apps.core.tasks"):
         sessions_clear_expired_task.apply(task_id="poison")
         sessions_clear_expired_task.apply(task_id="poison")
 
