@@ -15,7 +15,7 @@ from typing import Any
 from rest_framework import throttling
 from rest_framework.request import Request
 
-from apps.core.ratelimit import window_hit
+from apps.core.ratelimit import client_address, window_hit
 
 
 class CounterRateThrottle(throttling.SimpleRateThrottle):
@@ -38,6 +38,10 @@ class CounterRateThrottle(throttling.SimpleRateThrottle):
 
     def wait(self) -> float:
         return max(self.window_left, 0.0)
+
+    def get_ident(self, request: Request) -> str:
+        # The client as the admin's login limit names it too: settings.NUM_PROXIES decides for both.
+        return client_address(request)
 
 
 # The DRF class comes first so that its get_cache_key (and the scope lookup of

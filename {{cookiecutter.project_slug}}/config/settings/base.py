@@ -1,23 +1,23 @@
 """Settings shared by every environment.
 
-This package is the only place that reads the environment: application code
-asks ``django.conf.settings``, never ``os.environ``.
+This package (with config/env.py, the environment reader it uses) is the only place
+that reads the environment: application code asks ``django.conf.settings``, never
+``os.environ``. Optional features keep their settings in modules of their own,
+imported here.
 """
 
-from pathlib import Path
 from typing import Any
 
-import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-
-env: environ.Env = environ.Env()
-# A developer's .env fills in what the shell does not set; real environment
-# variables always win. Deployments ship no .env (and may say so explicitly).
-if env.bool("DJANGO_READ_DOT_ENV_FILE", default=True):
-    env.read_env(BASE_DIR / ".env", overwrite=False)
+from config.env import BASE_DIR, env
+{%- if cookiecutter.use_celery %}
+from config.settings.celery_settings import *  # noqa: F403
+{%- endif %}
+{%- if cookiecutter.use_drf %}
+from config.settings.drf_settings import *  # noqa: F403
+{%- endif %}
 
 # Overridden by every environment module; an empty key makes Django refuse to start.
 SECRET_KEY = ""
@@ -263,13 +263,3 @@ def logging_config(formatter: str) -> dict[str, Any]:
 
 
 LOGGING = logging_config(env("DJANGO_LOG_FORMAT", default="console"))
-{%- if cookiecutter.use_celery or cookiecutter.use_drf %}
-
-# Settings of optional features come last: they read what is defined above.
-{%- endif %}
-{%- if cookiecutter.use_celery %}
-from .celery_settings import *  # noqa: E402, F403
-{%- endif %}
-{%- if cookiecutter.use_drf %}
-from .drf_settings import *  # noqa: E402, F403
-{%- endif %}

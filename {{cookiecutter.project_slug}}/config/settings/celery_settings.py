@@ -2,7 +2,7 @@
 
 from celery.schedules import crontab
 
-from .base import env
+from config.env import env
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 # No broker configured (a first local run, the unit tests): tasks run in-process,

@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Any
 
-from .base import NUM_PROXIES, env
+from config.env import env
 
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -15,8 +15,6 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["apps.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.StableCursorPagination",
-    # Local and test runs have no proxy in front; production sets its count.
-    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_THROTTLE_CLASSES": [
         "apps.api.throttling.AnonRateThrottle",
         "apps.api.throttling.UserRateThrottle",

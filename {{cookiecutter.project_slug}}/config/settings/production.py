@@ -7,7 +7,7 @@ from config.sentry import sentry_init
 {%- endif %}
 
 from .base import *  # noqa: F403
-from .base import {% if cookiecutter.use_drf %}REST_FRAMEWORK, {% endif %}env, logging_config, redis_cache
+from .base import env, logging_config, redis_cache
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -80,9 +80,6 @@ CSRF_COOKIE_SECURE = True
 # let a client pick a fresh identity per request and walk past the login limits.
 # DJANGO_API_NUM_PROXIES is the variable's earlier name.
 NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=env.int("DJANGO_API_NUM_PROXIES", default=1))
-{%- if cookiecutter.use_drf %}
-REST_FRAMEWORK["NUM_PROXIES"] = NUM_PROXIES
-{%- endif %}
 
 LOGGING = logging_config(env("DJANGO_LOG_FORMAT", default="json"))
 

@@ -178,14 +178,6 @@ def test_the_admin_login_limit_is_ten_a_minute_unless_set(monkeypatch) -> None:
     assert load("config.settings.production", monkeypatch, five).ADMIN_LOGIN_ATTEMPTS_PER_MINUTE == 5
 
 
-{%- if cookiecutter.use_drf %}
-
-
-def test_production_throttles_by_the_address_its_proxies_saw(monkeypatch) -> None:
-    behind_two = load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, "DJANGO_NUM_PROXIES": "2"})
-
-    assert behind_two.REST_FRAMEWORK["NUM_PROXIES"] == 2
-{%- endif %}
 {%- if cookiecutter.use_sentry %}
 
 
