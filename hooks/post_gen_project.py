@@ -17,27 +17,15 @@ from pathlib import Path
 # "name=value" is a condition on a choice.
 TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
     "use_celery": (
-        "apps/core/tasks.py",
-        "apps/core/tests/test_task_request_id.py",
-        "apps/core/tests/test_tasks.py",
-        "apps/users/tasks.py",
+        "apps/observability/tests/test_task_request_id.py",
         "apps/users/tests/test_tasks.py",
         "config/celery.py",
         "config/settings/celery_settings.py",
     ),
     "use_drf": (
-        "apps/core/exceptions.py",
-        "apps/core/openapi.py",
-        "apps/core/pagination.py",
-        "apps/core/parsers.py",
-        "apps/core/permissions.py",
-        "apps/core/scaffold/api",
-        "apps/core/tests/test_api_errors.py",
-        "apps/core/tests/test_openapi.py",
-        "apps/core/tests/test_permissions.py",
-        "apps/core/tests/test_startdomain_api.py",
-        "apps/core/tests/test_throttling.py",
-        "apps/core/throttling.py",
+        "apps/api",
+        "apps/devtools/scaffold/api",
+        "apps/devtools/tests/test_startdomain_api.py",
         "apps/users/refresh_tokens.py",
         "apps/users/serializers.py",
         "apps/users/tests/test_api.py",
@@ -54,10 +42,7 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
         "apps/orders/urls.py",
         "apps/orders/views.py",
     ),
-    ("include_example_app", "use_celery"): (
-        "apps/orders/tasks.py",
-        "apps/orders/tests/test_tasks.py",
-    ),
+    ("include_example_app", "use_celery"): ("apps/orders/tests/test_tasks.py",),
     "use_sentry": (
         "apps/core/tests/test_sentry.py",
         "config/sentry.py",
@@ -70,6 +55,18 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
         "Dockerfile",
         "compose.production.yml",
         "compose.yml",
+    ),
+}
+
+# Modules written once per value of a toggle: the bake keeps the matching one under the
+# plain name, so the code that imports it reads the same either way.
+# {plain name: (toggle, the file when it is on, the file when it is off)}
+VARIANTS: dict[str, tuple[str, str, str]] = {
+    "apps/core/tasks.py": ("use_celery", "apps/core/tasks_celery.py", "apps/core/tasks_inline.py"),
+    "apps/core/tests/test_tasks.py": (
+        "use_celery",
+        "apps/core/tests/test_tasks_celery.py",
+        "apps/core/tests/test_tasks_inline.py",
     ),
 }
 
@@ -103,6 +100,15 @@ def remove_disabled_features(root: Path, answers: dict[str, object]) -> list[str
     return removed
 
 
+def choose_variants(root: Path, answers: dict[str, object]) -> None:
+    """Give each module of VARIANTS the version that matches the answers; drop the other."""
+    for plain, (condition, when_on, when_off) in VARIANTS.items():
+        keep, drop = (when_on, when_off) if is_enabled(condition, answers) else (when_off, when_on)
+        if (root / keep).exists():
+            (root / keep).replace(root / plain)
+        (root / drop).unlink(missing_ok=True)
+
+
 def install_license(root: Path, license_name: str) -> None:
     """Keep the chosen license as LICENSE; a proprietary project gets none."""
     source = root / LICENSE_DIR / license_name
@@ -120,6 +126,7 @@ def main() -> int:
     answers = json.loads(r"""{{ cookiecutter | tojson }}""")
     root = Path.cwd()
     remove_disabled_features(root, answers)
+    choose_variants(root, answers)
     install_license(root, str(answers["open_source_license"]))
     return 0
 

@@ -379,6 +379,24 @@ def test_every_toggled_path_exists_in_the_template() -> None:
             assert (TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / relative).exists(), relative
 
 
+@pytest.mark.parametrize("celery", [True, False])
+def test_variants_keep_the_matching_file_under_the_plain_name(tmp_path: Path, celery: bool) -> None:
+    variants = {plain: (when_on, when_off) for plain, (_, when_on, when_off) in post_gen.VARIANTS.items()}
+    make_tree(tmp_path, [path for pair in variants.values() for path in pair])
+
+    post_gen.choose_variants(tmp_path, {"use_celery": celery})
+    post_gen.choose_variants(tmp_path, {"use_celery": celery})  # cruft runs the hook again
+
+    files = {str(p.relative_to(tmp_path)): p.read_text() for p in tmp_path.rglob("*") if p.is_file()}
+    assert files == {plain: when_on if celery else when_off for plain, (when_on, when_off) in variants.items()}
+
+
+def test_every_variant_exists_in_the_template() -> None:
+    for _, when_on, when_off in post_gen.VARIANTS.values():
+        for relative in (when_on, when_off):
+            assert (TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / relative).is_file(), relative
+
+
 @pytest.mark.parametrize(("ci_tool", "kept"), [("github", ".github"), ("gitlab", ".gitlab-ci.yml"), ("none", None)])
 def test_only_the_chosen_ci_is_kept(tmp_path: Path, ci_tool: str, kept: str | None) -> None:
     make_tree(tmp_path, [".github/workflows/ci.yml", ".gitlab-ci.yml"])

@@ -12,7 +12,7 @@ import pytest
 from tests.harness.answers import DOMAIN_BAKES
 from tests.harness.process import PRODUCTION_ENV, lint_imports, run
 
-COMMAND = Path("apps/core/management/commands/startdomain.py")
+COMMAND = Path("apps/devtools/management/commands/startdomain.py")
 
 # Near the longest names the scaffold's lines allow (119 characters): a 29-character entity.
 LONG_APP = "customer_notification_settings"

@@ -147,6 +147,16 @@ def test_toggled_paths_exist_exactly_when_their_conditions_hold(baked: Bake) -> 
     assert wrong == {}
 
 
+def test_each_variant_leaves_one_module_under_its_plain_name(baked: Bake) -> None:
+    wrong = [
+        plain
+        for plain, (_, when_on, when_off) in post_gen.VARIANTS.items()
+        if not (baked.path / plain).is_file() or (baked.path / when_on).exists() or (baked.path / when_off).exists()
+    ]
+
+    assert wrong == []
+
+
 def test_toggles_that_are_off_leave_no_mention(baked: Bake) -> None:
     off = [toggle for toggle in TOGGLE_WORDS if not baked.answers[toggle]]
 

@@ -1,105 +1,20 @@
 """The Celery application. Workers get production settings unless told otherwise."""
 
-import logging
 import os
-from typing import Any
 
-from celery import Celery, Task
+from celery import Celery
 from celery.signals import before_task_publish, task_postrun, task_prerun
-from django.core.cache import cache
 
-from apps.core.request_id import current_request_id, request_id_var
+from apps.observability.request_id import adopt_request_id, attach_request_id, forget_request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
-logger = logging.getLogger(__name__)
-
-# A message whose task kills its worker (out of memory, a segfault in a C library)
-# is handed back by task_reject_on_worker_lost and would kill the next worker too,
-# forever. Deliveries that never finished are counted; past this many, the message
-# is dropped with an error instead of run.
-MAX_UNFINISHED_DELIVERIES = 3
-# The count must outlive every copy of the message, and when the next one comes is up
-# to the worker (it notices a dead process seconds later on a busy machine) and to
-# the queue (Redis puts a copy unacknowledged past the visibility timeout at its end,
-# behind any backlog). A week is far more than either, and only a dropped message
-# keeps its count that long: a delivery that finishes deletes it.
-DELIVERY_COUNT_TIMEOUT = 7 * 24 * 60 * 60
-MSG_POISON_DROPPED = (
-    "Dropped task %s[%s]: its last %d deliveries never finished (the worker running it died each time)."
-)
-MSG_POISON_COPY_DROPPED = "Dropped task %s[%s] again: a copy of a message dropped before."
-
-
-def unfinished_deliveries_key(task_id: str) -> str:
-    return f"celery:unfinished-deliveries:{task_id}"
-
-
-def delivery_number(key: str) -> int:
-    """Count this delivery; return its number since one last finished (0 when the cache cannot say)."""
-    cache.add(key, 0, DELIVERY_COUNT_TIMEOUT)
-    try:
-        # Atomic in Redis: copies of one message running at once each get a number of their own.
-        number = cache.incr(key)
-    except ValueError:  # deleted since the add: a copy finished, so this message is no poison
-        return 0
-    # None: Redis is down and the cache ignores it (IGNORE_EXCEPTIONS); run the task.
-    return number or 0
-
-
-class DeliveryCountingTask(Task):
-    """The base of every task: drops a message that keeps killing its workers (see above)."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        task_id = self.request.id
-        if task_id is None:  # called as a plain function, not delivered
-            return super().__call__(*args, **kwargs)
-        key = unfinished_deliveries_key(task_id)
-        number = delivery_number(key)
-        if number > MAX_UNFINISHED_DELIVERIES:
-            # The count is left to expire, so every later copy of this message is dropped too,
-            # but only the first drop is an error: one report per message, however many copies.
-            if number == MAX_UNFINISHED_DELIVERIES + 1:
-                logger.error(MSG_POISON_DROPPED, self.name, task_id, MAX_UNFINISHED_DELIVERIES)
-            else:
-                logger.warning(MSG_POISON_COPY_DROPPED, self.name, task_id)
-            return None
-        try:
-            # As Celery runs a task without a __call__ of its own: the tracer has already
-            # pushed this delivery's request, which Task.__call__ would replace.
-            return self.run(*args, **kwargs)
-        finally:
-            # Reached on success, failure and retry alike: only a dead worker skips it.
-            cache.delete(key)
-
-
-app = Celery({{ cookiecutter.project_slug | pystr }}, task_cls=DeliveryCountingTask)
+app = Celery({{ cookiecutter.project_slug | pystr }}, task_cls="apps.core.tasks:DeliveryCountingTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@before_task_publish.connect
-def attach_request_id(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
-    """A task enqueued while serving a request carries that request's id."""
-    request_id = current_request_id()
-    if request_id and headers is not None:
-        headers.setdefault("request_id", request_id)
-
-
-@task_prerun.connect
-def adopt_request_id(task: Task | None = None, **kwargs: Any) -> None:
-    """Log lines of the task carry the id of the request that enqueued it."""
-    if task is None:
-        return
-    request_id = getattr(task.request, "request_id", None)
-    if request_id:
-        task.request.request_id_token = request_id_var.set(request_id)
-
-
-@task_postrun.connect
-def forget_request_id(task: Task | None = None, **kwargs: Any) -> None:
-    if task is None:
-        return
-    token = getattr(task.request, "request_id_token", None)
-    if token is not None:
-        request_id_var.reset(token)
+# A task carries the id of the request that enqueued it (apps/observability/request_id.py).
+before_task_publish.connect(attach_request_id)
+task_prerun.connect(adopt_request_id)
+task_postrun.connect(forget_request_id)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import {% if cookiecutter.use_drf %}include, {% endif %}path
 
-from apps.core.views import healthz, readyz
+from apps.observability.health import healthz, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -15,6 +15,6 @@ urlpatterns = [
 {%- if cookiecutter.use_drf %}
 
 # Errors raised outside the API views (unknown URLs, middleware) answer API clients in the same format.
-handler404 = "apps.core.exceptions.not_found"
-handler500 = "apps.core.exceptions.server_error"
+handler404 = "apps.api.exceptions.not_found"
+handler500 = "apps.api.exceptions.server_error"
 {%- endif %}

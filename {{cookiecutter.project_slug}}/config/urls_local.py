@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.core.views import index
+from apps.devtools.views import index
 from config.urls import *  # noqa: F403 (the error handlers too)
 from config.urls import urlpatterns
 

@@ -15,9 +15,7 @@ from django.utils import timezone
 
 from apps.core.transactions import on_commit_robust
 from apps.orders.models import Order, OrderItem, Product
-{%- if cookiecutter.use_celery %}
 from apps.orders.tasks import order_confirmation_send_task
-{%- endif %}
 from apps.users.models import User
 
 MSG_NO_ITEMS = "An order needs at least one item."
@@ -119,11 +117,7 @@ def order_create(*, customer: User, items: Iterable[OrderLine | Mapping[str, Any
             for line in lines
         )
         Product.objects.filter(pk__in=products).update(stock=_stock_change(lines, -1))
-{%- if cookiecutter.use_celery %}
         on_commit_robust(order_confirmation_send_task.delay, order_id=str(order.pk))
-{%- else %}
-        on_commit_robust(order_confirmation_send, order_id=order.pk)
-{%- endif %}
     return order
 
 

@@ -1,9 +1,7 @@
-from celery import shared_task
-
-from apps.core.tasks import RETRY_TRANSIENT_ERRORS
+from apps.core.tasks import RETRY_TRANSIENT_ERRORS, task
 
 
-@shared_task(**RETRY_TRANSIENT_ERRORS)
+@task(**RETRY_TRANSIENT_ERRORS)
 def order_confirmation_send_task(*, order_id: str) -> None:
     # Imported here because services import this module to enqueue the task.
     from apps.orders.services import order_confirmation_send

@@ -21,7 +21,6 @@ from apps.core.transactions import on_commit_robust
 from apps.users.managers import UserManager
 from apps.users.models import User
 from apps.users.selectors import USER_STATS_CACHE_KEY, user_get_by_email
-{%- if cookiecutter.use_celery %}
 from apps.users.tasks import (
     user_email_change_email_send_task,
     user_email_changed_notice_send_task,
@@ -29,7 +28,6 @@ from apps.users.tasks import (
     user_signup_notice_send_task,
     user_welcome_email_send_task,
 )
-{%- endif %}
 from apps.users.tokens import email_change_token_email, email_change_token_make, email_verification_token_generator
 
 WELCOME_EMAIL_SUBJECT = "Welcome aboard"
@@ -112,13 +110,8 @@ def user_create(
         user.set_password(password)
     _save_claiming_email(user)
     transaction.on_commit(user_stats_cache_clear)
-{%- if cookiecutter.use_celery %}
-    # A broker outage after the commit is logged, not turned into a failed sign-up.
+    # What fails after the commit is logged, not turned into a failed sign-up.
     on_commit_robust(user_welcome_email_send_task.delay, user_id=str(user.pk))
-{%- else %}
-    # A mail server outage after the commit is logged, not turned into a failed sign-up.
-    on_commit_robust(user_welcome_email_send, user_id=user.pk)
-{%- endif %}
     return user
 
 
@@ -142,11 +135,7 @@ def user_signup(*, email: str, password: str, full_name: str = "") -> None:
                 raise
     _validate_new_password(password, User(email=email, full_name=full_name))
     make_password(password)  # as long as creating the account would have taken
-{%- if cookiecutter.use_celery %}
     on_commit_robust(user_signup_notice_send_task.delay, email=email)
-{%- else %}
-    on_commit_robust(user_signup_notice_send, email=email)
-{%- endif %}
 
 
 def _user_from_link(uid: str) -> User | None:
@@ -275,11 +264,7 @@ def user_password_reset_request(*, email: str) -> None:
     email = UserManager.normalize_email(email)
     if not _first_mail_in_cooldown("password-reset", email):
         return
-{%- if cookiecutter.use_celery %}
     on_commit_robust(user_password_reset_email_send_task.delay, email=email)
-{%- else %}
-    on_commit_robust(user_password_reset_email_send, email=email)
-{%- endif %}
 
 
 def user_password_reset_email_send(*, email: str) -> bool:
@@ -336,11 +321,7 @@ def user_email_change_request(*, user: User, email: str) -> None:
         raise ValidationError({"email": error.error_list}) from error
     if email == user.email or not _first_mail_in_cooldown("email-change", email):
         return
-{%- if cookiecutter.use_celery %}
     on_commit_robust(user_email_change_email_send_task.delay, user_id=str(user.pk), email=email)
-{%- else %}
-    on_commit_robust(user_email_change_email_send, user_id=user.pk, email=email)
-{%- endif %}
 
 
 def user_email_change_email_send(*, user_id: uuid.UUID | str, email: str) -> bool:
@@ -383,11 +364,7 @@ def user_email_change_confirm(*, uid: str, token: str) -> User:
     # Another account may have taken the address since the link was sent.
     user.full_clean(exclude=["password"])
     _save_claiming_email(user, update_fields=["email", "email_verified_at", "updated_at"])
-{%- if cookiecutter.use_celery %}
     on_commit_robust(user_email_changed_notice_send_task.delay, email=previous, new_email=email)
-{%- else %}
-    on_commit_robust(user_email_changed_notice_send, email=previous, new_email=email)
-{%- endif %}
     return user
 
 

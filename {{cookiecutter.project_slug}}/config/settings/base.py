@@ -1,24 +1,24 @@
 """Settings shared by every environment.
 
-This package is the only place that reads the environment: application code
-asks ``django.conf.settings``, never ``os.environ``.
+This package (with config/env.py, the environment reader it uses) is the only place
+that reads the environment: application code asks ``django.conf.settings``, never
+``os.environ``. Optional features keep their settings in modules of their own,
+imported here.
 """
 
 import ipaddress
-from pathlib import Path
 from typing import Any
 
-import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-
-env: environ.Env = environ.Env()
-# A developer's .env fills in what the shell does not set; real environment
-# variables always win. Deployments ship no .env (and may say so explicitly).
-if env.bool("DJANGO_READ_DOT_ENV_FILE", default=True):
-    env.read_env(BASE_DIR / ".env", overwrite=False)
+from config.env import BASE_DIR, env
+{%- if cookiecutter.use_celery %}
+from config.settings.celery_settings import *  # noqa: F403
+{%- endif %}
+{%- if cookiecutter.use_drf %}
+from config.settings.drf_settings import *  # noqa: F403
+{%- endif %}
 
 # Overridden by every environment module; an empty key makes Django refuse to start.
 SECRET_KEY = ""
@@ -46,6 +46,11 @@ THIRD_PARTY_APPS = [
 ]
 LOCAL_APPS = [
     "apps.core",
+    "apps.observability",
+{%- if cookiecutter.use_drf %}
+    "apps.api",
+{%- endif %}
+    "apps.devtools",
     "apps.users",
 {%- if cookiecutter.include_example_app %}
     "apps.orders",
@@ -55,11 +60,11 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     # First, so that every log line of the request, from every middleware below, carries its id.
-    "apps.core.middleware.RequestIDMiddleware",
+    "apps.observability.request_id.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     # Before the first middleware that validates the Host header (CommonMiddleware).
-    "apps.core.middleware.ProbeMiddleware",
+    "apps.observability.health.ProbeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
 {%- if cookiecutter.use_drf %}
@@ -240,8 +245,8 @@ def logging_config(formatter: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {
-            "request_id": {"()": "apps.core.logging.RequestIDFilter"},
-            "cache_outage": {"()": "apps.core.logging.CacheOutageFilter"},
+            "request_id": {"()": "apps.observability.request_id.RequestIDFilter"},
+            "cache_outage": {"()": "apps.observability.logging.CacheOutageFilter"},
         },
         "formatters": {
             "console": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -264,13 +269,3 @@ def logging_config(formatter: str) -> dict[str, Any]:
 
 
 LOGGING = logging_config(env("DJANGO_LOG_FORMAT", default="console"))
-{%- if cookiecutter.use_celery or cookiecutter.use_drf %}
-
-# Settings of optional features come last: they read what is defined above.
-{%- endif %}
-{%- if cookiecutter.use_celery %}
-from .celery_settings import *  # noqa: E402, F403
-{%- endif %}
-{%- if cookiecutter.use_drf %}
-from .drf_settings import *  # noqa: E402, F403
-{%- endif %}

@@ -2,7 +2,7 @@
 
 from celery.schedules import crontab
 
-from .base import env
+from config.env import env
 
 # No broker configured (a first local run, the unit tests): tasks run in-process,
 # so nothing needs Redis. production.py requires a broker. Celery still opens a producer

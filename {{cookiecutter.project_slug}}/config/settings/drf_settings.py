@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Any
 
-from .base import env
+from config.env import env
 
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -13,12 +13,12 @@ REST_FRAMEWORK: dict[str, Any] = {
         "rest_framework.permissions.IsAuthenticated",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["apps.core.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.StableCursorPagination",
+    "DEFAULT_PARSER_CLASSES": ["apps.api.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.StableCursorPagination",
     "DEFAULT_THROTTLE_CLASSES": [
-        "apps.core.throttling.AnonRateThrottle",
-        "apps.core.throttling.UserRateThrottle",
-        "apps.core.throttling.ScopedRateThrottle",
+        "apps.api.throttling.AnonRateThrottle",
+        "apps.api.throttling.UserRateThrottle",
+        "apps.api.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("DJANGO_API_THROTTLE_ANON", default="100/hour"),
@@ -26,7 +26,7 @@ REST_FRAMEWORK: dict[str, Any] = {
         # Obtaining tokens is where passwords get guessed.
         "auth": env("DJANGO_API_THROTTLE_AUTH", default="10/minute"),
     },
-    "EXCEPTION_HANDLER": "apps.core.exceptions.problem_exception_handler",
+    "EXCEPTION_HANDLER": "apps.api.exceptions.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -65,7 +65,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "apps.core.openapi.add_problem_responses",
+        "apps.api.openapi.add_problem_responses",
     ],
 }
 

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from apps.core.exceptions import PROBLEM_CONTENT_TYPE
+from apps.api.exceptions import PROBLEM_CONTENT_TYPE
 from apps.orders import services
 from apps.orders.models import Order, Product
 from apps.orders.tests.factories import OrderFactory, OrderItemFactory, ProductFactory

@@ -12,8 +12,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
-from apps.core.exceptions import PROBLEM_CONTENT_TYPE
-from apps.core.tests.test_throttling import freeze_throttle_clock
+from apps.api.exceptions import PROBLEM_CONTENT_TYPE
+from apps.api.tests.test_throttling import freeze_throttle_clock
 from apps.users import serializers
 from apps.users.models import User
 from apps.users.serializers import MSG_CONFIRM_EMAIL_CHANGE, MSG_EMAIL_CHANGE_ELSEWHERE

@@ -1,0 +1,278 @@
+"""startdomain against a throw-away copy of the project: settings.BASE_DIR points at tmp_path."""
+
+import ast
+import shutil
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from apps.devtools.management.commands import startdomain as sd
+
+APP_FILES = [
+    "__init__.py",
+    "admin.py",
+    "apps.py",
+    "migrations/0001_initial.py",
+    "migrations/__init__.py",
+    "models.py",
+    "selectors.py",
+    "services.py",
+    "tests/__init__.py",
+    "tests/factories.py",
+    "tests/test_models.py",
+    "tests/test_selectors.py",
+    "tests/test_services.py",
+]
+
+
+def make_project(root: Path, source: Path, *files: Path) -> Path:
+    """A minimal project at ``root``: an empty apps/ and copies of ``files`` from ``source``."""
+    (root / "apps").mkdir()
+    for relative in files:
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / relative, root / relative)
+    return root
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
+
+
+def created_files(root: Path, app: str) -> list[str]:
+    return sorted(str(path.relative_to(root / "apps" / app)) for path in (root / "apps" / app).rglob("*.py"))
+
+
+@pytest.fixture
+def project(tmp_path: Path, settings) -> Path:
+    """A project without the API's URL file: startdomain makes no serializers, views or URLs in it."""
+    root = make_project(tmp_path, Path(settings.BASE_DIR), sd.SETTINGS_FILE)
+    settings.BASE_DIR = root
+    return root
+
+
+def startdomain(*args: str) -> str:
+    out = StringIO()
+    call_command("startdomain", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Invoices", sd.MSG_NOT_IDENTIFIER.format(name="Invoices")),
+        ("bad-name", sd.MSG_NOT_IDENTIFIER.format(name="bad-name")),
+        ("9lives", sd.MSG_NOT_IDENTIFIER.format(name="9lives")),
+        ("_private", sd.MSG_NOT_IDENTIFIER.format(name="_private")),
+        ("class", sd.MSG_KEYWORD.format(name="class")),
+        ("match", sd.MSG_KEYWORD.format(name="match")),
+        ("config", sd.MSG_RESERVED.format(name="config")),
+        ("core", sd.MSG_ALREADY_REGISTERED.format(name="core")),
+        ("scaffold", sd.MSG_RESERVED.format(name="scaffold")),
+        ("tests", sd.MSG_RESERVED.format(name="tests")),
+        ("messages", sd.MSG_SHADOWS_APP_LABEL.format(name="messages", app="django.contrib.messages")),
+        ("json", sd.MSG_SHADOWS_STDLIB.format(name="json")),
+        ("django", sd.MSG_SHADOWS_INSTALLED.format(name="django")),
+        ("pytest", sd.MSG_SHADOWS_INSTALLED.format(name="pytest")),
+        ("names", sd.MSG_MODEL_CLASHES.format(model="Name")),
+        (
+            "customer_notification_preference_overrides",
+            sd.MSG_TOO_LONG.format(model="CustomerNotificationPreferenceOverride", limit=sd.LINE_LENGTH),
+        ),
+    ],
+)
+def test_bad_names_are_refused_with_one_line_and_change_nothing(project: Path, name: str, message: str) -> None:
+    before = snapshot(project)
+
+    with pytest.raises(CommandError) as excinfo:
+        startdomain(name)
+
+    assert str(excinfo.value) == message
+    assert "\n" not in message
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ("widget", sd.MSG_BAD_MODEL.format(model="widget")),
+        ("Wid_get", sd.MSG_BAD_MODEL.format(model="Wid_get")),
+        ("Owner", sd.MSG_MODEL_CLASHES.format(model="Owner")),
+        ("User", sd.MSG_MODEL_CLASHES.format(model="User")),
+        ("Class", sd.MSG_MODEL_CLASHES.format(model="Class")),
+    ],
+)
+def test_bad_model_names_are_refused(project: Path, model: str, message: str) -> None:
+    before = snapshot(project)
+
+    with pytest.raises(CommandError) as excinfo:
+        startdomain("widgets", "--model", model)
+
+    assert str(excinfo.value) == message
+    assert snapshot(project) == before
+
+
+def test_creates_the_app_and_registers_it_in_local_apps(project: Path) -> None:
+    settings_before = (project / sd.SETTINGS_FILE).read_text()
+
+    output = startdomain("widgets")
+
+    assert created_files(project, "widgets") == APP_FILES
+    assert sorted(path.name for path in (project / "apps").iterdir()) == ["widgets"]
+    settings_after = (project / sd.SETTINGS_FILE).read_text()
+    assert settings_after == sd.settings_with_app(settings_before, "widgets")
+    assert '    "apps.widgets",\n]\n' in settings_after
+    app = project / "apps" / "widgets"
+    for path in app.rglob("*.py"):
+        ast.parse(path.read_text(), filename=str(path))
+    assert "class Widget(UUIDModel, TimeStampedModel, SoftDeleteModel):" in (app / "models.py").read_text()
+    assert "def widget_create(*, owner: User, name: str) -> Widget:" in (app / "services.py").read_text()
+    assert "def widget_list(*, owner: User) -> QuerySet[Widget]:" in (app / "selectors.py").read_text()
+    assert 'name = "apps.widgets"' in (app / "apps.py").read_text()
+    assert "no REST API" in output
+    assert "Next: python manage.py migrate, then python -m pytest apps/widgets" in output
+
+
+def test_model_option_names_the_model_and_its_functions(project: Path) -> None:
+    startdomain("people", "--model", "Person")
+
+    app = project / "apps" / "people"
+    services = (app / "services.py").read_text()
+    assert "class Person(UUIDModel" in (app / "models.py").read_text()
+    assert "def person_update(\n    *,\n    person: Person,\n    name: str | None = None,\n) -> Person:" in services
+    assert "class PeopleConfig(AppConfig):" in (app / "apps.py").read_text()
+
+
+def make_the_final_move_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Moving the new app into place, the command's last step, fails as a full disk would."""
+
+    def fail(self: Path, target: Path) -> Path:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Path, "rename", fail)
+
+
+def test_a_second_run_is_refused_and_changes_nothing(project: Path) -> None:
+    startdomain("widgets")
+    before = snapshot(project)
+
+    with pytest.raises(CommandError) as excinfo:
+        startdomain("widgets")
+
+    assert str(excinfo.value) == sd.MSG_APP_EXISTS.format(name="widgets")
+    assert snapshot(project) == before
+
+
+def test_an_app_already_in_local_apps_is_refused(project: Path) -> None:
+    startdomain("widgets")
+    shutil.rmtree(project / "apps" / "widgets")
+    before = snapshot(project)
+
+    with pytest.raises(CommandError) as excinfo:
+        startdomain("widgets")
+
+    assert str(excinfo.value) == sd.MSG_ALREADY_REGISTERED.format(name="widgets")
+    assert snapshot(project) == before
+
+
+def test_settings_without_a_local_apps_list_are_refused(project: Path) -> None:
+    (project / sd.SETTINGS_FILE).write_text('LOCAL_APPS = ["apps.core"]\n')
+    before = snapshot(project)
+
+    with pytest.raises(CommandError) as excinfo:
+        startdomain("widgets")
+
+    assert str(excinfo.value) == sd.MSG_NO_LOCAL_APPS
+    assert snapshot(project) == before
+
+
+def test_a_failure_after_editing_settings_undoes_everything(project: Path, monkeypatch) -> None:
+    before = snapshot(project)
+
+    make_the_final_move_fail(monkeypatch)
+    with pytest.raises(OSError, match="disk full"):
+        startdomain("widgets")
+
+    assert snapshot(project) == before
+    assert list((project / "apps").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("app", "model"),
+    [
+        ("invoices", "Invoice"),
+        ("line_items", "LineItem"),
+        ("categories", "Category"),
+        ("addresses", "Address"),
+        ("boxes", "Box"),
+        ("batches", "Batch"),
+        ("statuses", "Status"),
+        ("staff", "Staff"),
+        ("a2", "A2"),
+    ],
+)
+def test_model_name_is_the_singular_in_camel_case(app: str, model: str) -> None:
+    assert sd.model_name_for(app) == model
+
+
+@pytest.mark.parametrize(
+    ("model", "entity"), [("Invoice", "invoice"), ("LineItem", "line_item"), ("HTTPLog", "http_log")]
+)
+def test_entity_is_the_model_in_snake_case(model: str, entity: str) -> None:
+    assert sd.snake_case(model) == entity
+
+
+@pytest.mark.parametrize(
+    ("app", "index"),
+    [
+        ("invoices", "invoices_recent_idx"),
+        ("shipping_addresses", "shipping_addresses_recent_idx"),
+    ],
+)
+def test_list_index_is_named_after_the_app(app: str, index: str) -> None:
+    assert sd.list_index_name(app) == index
+
+
+def test_long_app_names_get_distinct_index_names_within_the_limit() -> None:
+    names = {sd.list_index_name(app) for app in ("customer_notification_settings", "customer_notification_channels")}
+
+    assert len(names) == 2
+    assert all(len(name) <= sd.MAX_INDEX_NAME for name in names)
+
+
+def test_first_party_imports_stay_sorted_whatever_the_app_is_called() -> None:
+    source = "import uuid\n\nfrom apps.zebras.models import Zebra\nfrom apps.users.models import User\n\nX = 1\n"
+
+    assert sd.sort_first_party_imports(source) == (
+        "import uuid\n\nfrom apps.users.models import User\nfrom apps.zebras.models import Zebra\n\nX = 1\n"
+    )
+
+
+def test_a_parenthesised_import_moves_as_one_statement() -> None:
+    source = (
+        "from apps.zebras.services import (\n    zebra_create,\n    zebra_delete,\n)\n"
+        "from apps.users.models import User\n\nX = 1\n"
+    )
+
+    assert sd.sort_first_party_imports(source) == (
+        "from apps.users.models import User\n"
+        "from apps.zebras.services import (\n    zebra_create,\n    zebra_delete,\n)\n\nX = 1\n"
+    )
+
+
+def test_url_include_goes_after_the_last_app_include() -> None:
+    source = """urlpatterns = [
+    path("", include("apps.users.urls")),
+    path("schema/", schema_view),
+]
+"""
+
+    assert sd.api_urls_with_app(source, "widgets") == source.replace(
+        '.urls")),\n', '.urls")),\n    path("", include("apps.widgets.urls")),\n'
+    )
+    assert sd.api_urls_with_app("urlpatterns = [\n]\n", "widgets") == (
+        'urlpatterns = [\n    path("", include("apps.widgets.urls")),\n]\n'
+    )
+    assert sd.api_urls_with_app("urlpatterns = []\n", "widgets") is None
+    assert sd.api_urls_with_app("urlpatterns = [\n", "widgets") is None

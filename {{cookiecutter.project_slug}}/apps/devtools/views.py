@@ -1,0 +1,20 @@
+"""Local development's start page (config.urls_local): never routed in production or tests."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+
+@require_safe
+def index(request: HttpRequest) -> HttpResponse:
+    """Local development's start page: links to what this project serves."""
+    links = [
+        ("Admin", reverse("admin:index")),
+{%- if cookiecutter.use_drf %}
+        ("API docs (Swagger UI)", reverse("api-docs")),
+{%- endif %}
+        ("Liveness probe", reverse("healthz")),
+        ("Readiness probe", reverse("readyz")),
+    ]
+    return render(request, "devtools/index.html", {"links": links})

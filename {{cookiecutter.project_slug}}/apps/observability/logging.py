@@ -1,0 +1,21 @@
+import logging
+
+
+class CacheOutageFilter(logging.Filter):
+    """django-redis reports an ignored Redis error with a full traceback at ERROR.
+
+    The request it happened in still succeeds (the cache answers with a miss), so
+    the record is a WARNING with the error's one-line summary: loud enough to be
+    seen, not an incident page per request while Redis is down.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            record.msg = f"Cache unavailable, serving without it: {type(error).__name__}: {error}"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        record.levelno = logging.WARNING
+        record.levelname = "WARNING"
+        return True
