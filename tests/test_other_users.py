@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import missing, required_tool, run
+from tests.harness.process import missing, required_tool, run
 
 # Neither root nor the owner of anything in the test's files: "the developer" on the host.
 DEVELOPER_UID, DEVELOPER_GID = 1001, 1002
