@@ -1,6 +1,7 @@
 """Hostile input against the served project: every refusal is a 4xx problem, nothing is ever a 500.
 
-Oversized, malformed and mistyped bodies; forged, unsigned and expired tokens; other
+Oversized, malformed and mistyped bodies (a key twice in one object, a number in
+digits other than ASCII ones); forged, unsigned and expired tokens; other
 people's order ids; and SQL/HTML metacharacters, NUL bytes, lone surrogates, very long
 and non-ASCII strings in every text field of every write endpoint. Valid text is stored
 and echoed back as the same string inside JSON.
@@ -173,6 +174,84 @@ def test_malformed_json_is_a_400_problem(served: ServedProject, tokens, method: 
     )
 
     assert assert_problem(answer, 400)["code"] == "parse_error"
+
+
+# What the project answers to an object with a key twice (apps/api/parsers.py).
+DUPLICATE_KEY_DETAIL = "JSON parse error - an object has the same key more than once."
+
+
+def with_first_key_twice(body: dict) -> str:
+    """``body`` as JSON text whose first key comes twice, with the same value: what the last one says is valid."""
+    key, value = next(iter(body.items()))
+    return f"{{{json.dumps(key)}: {json.dumps(value)}, {json.dumps(body)[1:]}"
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES, ids=[path for _, path in WRITES])
+def test_a_key_twice_is_a_400_problem(served: ServedProject, tokens, patcher_refresh, method: str, path: str) -> None:
+    # A proxy that reads the first value and an API that reads the last would see two requests.
+    body = with_first_key_twice(valid_body(served, path, patcher_refresh))
+
+    answer = send(
+        served,
+        method,
+        path,
+        token=token_for(method, path, tokens),
+        body=body,
+        headers={"Content-Type": "application/json"},
+    )
+
+    problem = assert_problem(answer, 400)
+    assert (problem["code"], problem["detail"]) == ("parse_error", DUPLICATE_KEY_DETAIL)
+
+
+def test_a_key_twice_in_a_nested_object_is_a_400_problem(served: ServedProject, tokens) -> None:
+    body = valid_body(served, ORDERS, "")
+    line = body["items"][0]
+    text = json.dumps(body).replace(json.dumps(line), with_first_key_twice(line))
+
+    answer = send(
+        served,
+        "POST",
+        ORDERS,
+        token=token_for("POST", ORDERS, tokens),
+        body=text,
+        headers={"Content-Type": "application/json"},
+    )
+
+    problem = assert_problem(answer, 400)
+    assert (problem["code"], problem["detail"]) == ("parse_error", DUPLICATE_KEY_DETAIL)
+
+
+# int() reads each as a number; a proxy, a log reader or the client's own checks would not.
+OTHER_DIGITS = {"arabic-indic": "\u0663", "fullwidth": "\uff11", "devanagari": "\u0967"}
+
+
+@pytest.mark.parametrize("quantity", list(OTHER_DIGITS.values()), ids=list(OTHER_DIGITS))
+def test_a_quantity_in_other_digits_is_a_400_problem(served: ServedProject, tokens, quantity: str) -> None:
+    body = valid_body(served, ORDERS, "")
+    body["items"][0]["quantity"] = quantity
+
+    answer = send(served, "POST", ORDERS, token=token_for("POST", ORDERS, tokens), json_body=body)
+
+    assert [error["field"] for error in assert_problem(answer, 400)["errors"]] == ["items.0.quantity"]
+
+
+def test_a_quantity_in_ascii_digits_is_taken(served: ServedProject, tokens) -> None:
+    # The control for the refusals above.
+    body = valid_body(served, ORDERS, "")
+    body["items"][0]["quantity"] = "1"
+
+    answer = send(served, "POST", ORDERS, token=token_for("POST", ORDERS, tokens), json_body=body)
+
+    assert answer.status == 201, answer.body[:300]
+
+
+@pytest.mark.parametrize("path", [ME, ORDERS])
+def test_authenticated_answers_are_private_and_not_stored(served: ServedProject, tokens, path: str) -> None:
+    answer = served.request("GET", path, token=tokens[USER_EMAIL])
+
+    assert answer.status == 200
+    assert answer.headers["cache-control"] == "private, no-store"
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])

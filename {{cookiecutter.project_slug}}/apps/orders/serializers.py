@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from apps.api.fields import StrictIntegerField
 from apps.orders.models import Order, OrderItem
 
 MAX_ITEMS = 50
@@ -36,7 +37,7 @@ class OrderDetailSerializer(serializers.ModelSerializer):
 
 class OrderLineInputSerializer(serializers.Serializer):
     product_id = serializers.UUIDField()
-    quantity = serializers.IntegerField(min_value=1, max_value=10_000)
+    quantity = StrictIntegerField(min_value=1, max_value=10_000)
 
 
 class OrderCreateSerializer(serializers.Serializer):

@@ -1,10 +1,12 @@
+from collections.abc import Collection
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from apps.core.models import TimeStampedModel, UUIDModel
-from apps.users.managers import UserManager
+from apps.users.managers import UserManager, validate_email_normalisable
 
 
 class User(UUIDModel, TimeStampedModel, AbstractBaseUser, PermissionsMixin):
@@ -42,6 +44,15 @@ class User(UUIDModel, TimeStampedModel, AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = UserManager.normalize_email(self.email)
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        super().clean_fields(exclude)  # raises for an address that is not one at all
+        # What a validator on the field would do; there it would need a migration that changes nothing.
+        if exclude is None or "email" not in exclude:
+            try:
+                validate_email_normalisable(self.email)
+            except ValidationError as error:
+                raise ValidationError({"email": error.error_list}) from error
 
     def get_full_name(self) -> str:
         return self.full_name or self.email

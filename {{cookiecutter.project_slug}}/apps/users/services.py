@@ -18,7 +18,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from apps.core.transactions import on_commit_robust
-from apps.users.managers import UserManager
+from apps.users.managers import UserManager, validate_email_normalisable
 from apps.users.models import User
 from apps.users.selectors import USER_STATS_CACHE_KEY, user_get_by_email
 from apps.users.tasks import (
@@ -317,6 +317,7 @@ def user_email_change_request(*, user: User, email: str) -> None:
     email = UserManager.normalize_email(email)
     try:
         validate_email(email)
+        validate_email_normalisable(email)
     except ValidationError as error:
         raise ValidationError({"email": error.error_list}) from error
     if email == user.email or not _first_mail_in_cooldown("email-change", email):

@@ -70,6 +70,7 @@ MIDDLEWARE = [
 {%- if cookiecutter.use_drf %}
     # Before CommonMiddleware, so that preflight requests are answered before redirects.
     "corsheaders.middleware.CorsMiddleware",
+    "apps.api.middleware.PrivateAPIResponseMiddleware",
 {%- endif %}
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -23,7 +23,7 @@ from apps.api.exceptions import (
     flatten_errors,
     server_error,
 )
-from apps.api.parsers import MSG_NESTED_TOO_DEEP
+from apps.api.parsers import MSG_DUPLICATE_KEY, MSG_NESTED_TOO_DEEP
 from apps.api.tests.test_throttling import freeze_throttle_clock
 from apps.api.throttling import AnonRateThrottle
 
@@ -137,6 +137,33 @@ def test_json_nested_too_deep_for_the_decoder_is_a_400_problem(api: APIClient) -
 
     body = assert_problem(response, 400, "parse_error")
     assert body["detail"] == MSG_NESTED_TOO_DEEP
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"email": "ann@example.com", "email": "eve@example.com", "addresses": []}',
+        '{"email": "ann@example.com", "addresses": [{"city": "Oslo", "city": "Rome"}]}',
+    ],
+    ids=["top-level", "nested"],
+)
+def test_a_key_twice_in_one_object_is_a_400_problem(api: APIClient, body: str) -> None:
+    # A proxy that keeps the first value and the API that kept the last would read two requests.
+    response = api.post("/api/open/", body, content_type="application/json")
+
+    assert assert_problem(response, 400, "parse_error")["detail"] == MSG_DUPLICATE_KEY
+
+
+def test_the_same_key_in_different_objects_is_fine(api: APIClient) -> None:
+    body = '{"email": "ann@example.com", "addresses": [{"city": "Oslo"}, {"city": "Rome"}]}'
+
+    assert api.post("/api/open/", body, content_type="application/json").status_code == 204
+
+
+def test_a_body_in_a_decompressing_charset_is_refused(api: APIClient) -> None:
+    response = api.post("/api/open/", b"{}", content_type="application/json; charset=bz2_codec")
+
+    assert_problem(response, 400, "parse_error")
 
 
 def test_wrong_content_type_is_a_415_problem(api: APIClient) -> None:

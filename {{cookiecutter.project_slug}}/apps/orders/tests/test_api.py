@@ -8,6 +8,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from apps.api.exceptions import PROBLEM_CONTENT_TYPE
+from apps.api.middleware import PRIVATE_NO_STORE
 from apps.orders import services
 from apps.orders.models import Order, Product
 from apps.orders.tests.factories import OrderFactory, OrderItemFactory, ProductFactory
@@ -89,6 +90,36 @@ def test_malformed_input_is_refused_per_field(api: APIClient) -> None:
 
     assert response.status_code == 400
     assert {error["field"] for error in response.json()["errors"]} == {"items.0.product_id", "items.0.quantity"}
+
+
+@pytest.mark.parametrize("quantity", ["\u0663", "\uff11"], ids=["arabic-indic-3", "fullwidth-1"])
+def test_a_quantity_in_other_digits_is_refused(api: APIClient, quantity: str) -> None:
+    pen = ProductFactory.create(stock=10)
+
+    response = api.post(ORDERS, {"items": [{"product_id": str(pen.pk), "quantity": quantity}]})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "items.0.quantity", "message": "A valid integer is required.", "code": "invalid"}
+    ]
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("quantity", [3, "3"])
+def test_a_quantity_in_ascii_digits_is_taken(api: APIClient, quantity: int | str) -> None:
+    pen = ProductFactory.create(stock=10)
+
+    response = api.post(ORDERS, {"items": [{"product_id": str(pen.pk), "quantity": quantity}]})
+
+    assert response.status_code == 201
+    assert response.json()["items"][0]["quantity"] == 3
+
+
+def test_orders_are_private_and_not_stored(api: APIClient, user: User) -> None:
+    order = OrderFactory.create(customer=user)
+
+    for url in (ORDERS, f"{ORDERS}{order.pk}/"):
+        assert api.get(url)["Cache-Control"] == PRIVATE_NO_STORE
 
 
 def test_another_users_order_is_404_everywhere(api: APIClient) -> None:

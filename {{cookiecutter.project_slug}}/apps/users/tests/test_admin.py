@@ -3,6 +3,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from apps.users.managers import MSG_EMAIL_NOT_NORMALISABLE
 from apps.users.models import User
 from apps.users.selectors import user_stats
 from apps.users.services import WELCOME_EMAIL_SUBJECT
@@ -72,6 +73,16 @@ def test_adding_a_user_without_password_authentication(admin_client: Client) -> 
 
     assert response.status_code == 302
     assert not User.objects.get(email="sso@example.com").has_usable_password()
+
+
+def test_adding_a_user_with_an_address_that_does_not_survive_normalisation_is_refused(admin_client: Client) -> None:
+    response = admin_client.post(
+        reverse("admin:users_user_add"), {"email": "\u0131van@example.com", "usable_password": "false"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"email": [MSG_EMAIL_NOT_NORMALISABLE]}
+    assert not User.objects.filter(email__icontains="van@").exists()
 
 
 def test_editing_the_profile_normalises_the_email(admin_client: Client, user: User) -> None:

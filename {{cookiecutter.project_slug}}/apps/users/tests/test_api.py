@@ -13,8 +13,10 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from apps.api.exceptions import PROBLEM_CONTENT_TYPE
+from apps.api.middleware import PRIVATE_NO_STORE
 from apps.api.tests.test_throttling import freeze_throttle_clock
 from apps.users import serializers
+from apps.users.managers import MSG_EMAIL_NOT_NORMALISABLE
 from apps.users.models import User
 from apps.users.serializers import MSG_CONFIRM_EMAIL_CHANGE, MSG_EMAIL_CHANGE_ELSEWHERE
 from apps.users.services import (
@@ -83,6 +85,34 @@ def test_signup_with_a_weak_password_is_a_field_error(api: APIClient) -> None:
         "code": "password_too_short",
     } in response.json()["errors"]
     assert not User.objects.exists()
+
+
+def test_signup_with_an_address_that_does_not_survive_normalisation_is_a_field_error(
+    api: APIClient, django_capture_on_commit_callbacks
+) -> None:
+    # Dotless i lower-cases to itself, and the mailer would send the local part as an RFC 2047 word.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(reverse("auth-signup"), {"email": "\u0131van@example.com", "password": STRONG_PASSWORD})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": "email", "message": MSG_EMAIL_NOT_NORMALISABLE, "code": "invalid"}]
+    assert not User.objects.exists()
+    assert mail.outbox == []
+
+
+def test_asking_to_move_to_an_address_that_does_not_survive_normalisation_is_a_field_error(
+    api: APIClient, user: User, django_capture_on_commit_callbacks
+) -> None:
+    api.force_authenticate(user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            reverse("users-me-email"), {"email": "\u0131van@example.com", "current_password": DEFAULT_PASSWORD}
+        )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": "email", "message": MSG_EMAIL_NOT_NORMALISABLE, "code": "invalid"}]
+    assert mail.outbox == []
 
 
 def test_signup_with_a_taken_email_answers_like_a_new_one_and_tells_the_owner(
@@ -318,6 +348,14 @@ def test_me_requires_authentication(api: APIClient) -> None:
 
     assert response.status_code == 401
     assert response["Content-Type"] == PROBLEM_CONTENT_TYPE
+
+
+def test_me_is_private_and_not_stored(api: APIClient, user: User) -> None:
+    # The profile of whoever asked: no shared cache may keep it, no browser may keep it on disk.
+    api.force_authenticate(user)
+
+    assert api.get(reverse("users-me"))["Cache-Control"] == PRIVATE_NO_STORE
+    assert api.patch(reverse("users-me"), {"full_name": "Ann"})["Cache-Control"] == PRIVATE_NO_STORE
 
 
 def test_me_updates_only_the_requesting_user(api: APIClient, user: User) -> None:

@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from apps.users.managers import MSG_EMAIL_NOT_NORMALISABLE
 from apps.users.models import User
 from apps.users.selectors import user_stats
 from apps.users.services import user_create, user_deactivate, user_update
@@ -80,6 +81,30 @@ def test_user_create_rejects_invalid_email() -> None:
         user_create(email="not-an-email", password=STRONG_PASSWORD)
 
     assert excinfo.value.message_dict["email"] == ["Enter a valid email address."]
+
+
+# Each lower-cases, or is mailed, as an address other than the one typed.
+NOT_NORMALISABLE = {
+    "dotless-i": "\u0131van@example.com",
+    "dotted-capital-i": "\u0130van@example.com",
+    "kelvin-sign": "\u212aim@example.com",
+    "sharp-s-domain": "ann@stra\u00dfe.de",
+    "fullwidth-domain": "ann@\uff45xample.com",
+}
+
+
+@pytest.mark.parametrize("email", list(NOT_NORMALISABLE.values()), ids=list(NOT_NORMALISABLE))
+def test_user_create_refuses_an_address_that_does_not_survive_normalisation(email: str) -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        user_create(email=email, password=STRONG_PASSWORD)
+
+    assert excinfo.value.message_dict == {"email": [MSG_EMAIL_NOT_NORMALISABLE]}
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("email", ["ann@b\u00fccher.example", "ann@\u0131stanbul.example", "ANN@B\u00dcCHER.EXAMPLE"])
+def test_user_create_keeps_an_international_domain(email: str) -> None:
+    assert user_create(email=email).email == email.lower()
 
 
 def test_user_update_writes_only_what_changed(user: User) -> None:
