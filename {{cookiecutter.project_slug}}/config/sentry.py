@@ -7,13 +7,16 @@ import sentry_sdk
 from sentry_sdk.integrations.celery import CeleryIntegration
 {%- endif %}
 from sentry_sdk.integrations.django import DjangoIntegration
-from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
 
 
 def sentry_init(*, dsn: str, environment: str, release: str, traces_sample_rate: float) -> bool:
     """Start the Sentry client; returns whether it was started."""
     if not dsn:
         return False
+    # A request for a host outside ALLOWED_HOSTS is a scanner's, answered 400 (see logging_config):
+    # not an event, nor a breadcrumb, or internet background noise would spend the event quota.
+    ignore_logger("django.security.DisallowedHost")
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,

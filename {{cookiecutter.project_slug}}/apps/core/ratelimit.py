@@ -1,9 +1,12 @@
 """Fixed-window counters in the cache, and who a request counts against.
 
 The API's throttles and the admin's login limit both count this way: one integer
-per (purpose, client, window) that the cache increments atomically.
+per (purpose, client, window) that the cache increments atomically. Logins are
+also counted per account (``login_attempt`` below), whatever address they come from.
 """
 
+import contextlib
+import hashlib
 import ipaddress
 
 from django.conf import settings
@@ -29,6 +32,36 @@ def window_hit(cache: BaseCache, key: str, duration: int, now: float) -> tuple[i
     """
     window = int(now // duration)
     return window_count(cache, f"{key}:{window}", duration), (window + 1) * duration - now
+
+
+def login_attempt(cache: BaseCache, *, email: str, now: float) -> float | None:
+    """Count a login attempt against the account ``email`` names; seconds to wait if it is over the limit, else None.
+
+    Counted before the password is checked, so that concurrent guesses cannot all slip in
+    under the limit; ``login_succeeded`` takes a successful attempt back out. An address
+    without an account is counted the same, so a 429 tells nobody whether one exists. The
+    lock ends with the window: a guesser can hold an account's owner off for one window at
+    a time, never for good.
+    """
+    window = settings.LOGIN_FAILURES_WINDOW_SECONDS
+    attempts, left = window_hit(cache, _account_key(email), window, now)
+    # None: the cache is down. Fail open, like the other limits: the password still has to match.
+    if attempts is None or attempts <= settings.LOGIN_FAILURES_PER_ACCOUNT:
+        return None
+    return left
+
+
+def login_succeeded(cache: BaseCache, *, email: str, now: float) -> None:
+    """Take back the attempt ``login_attempt`` counted at ``now``: only failures use up an account's allowance."""
+    window = int(now // settings.LOGIN_FAILURES_WINDOW_SECONDS)
+    with contextlib.suppress(ValueError):  # the window's key expired meanwhile
+        cache.decr(f"{_account_key(email)}:{window}")
+
+
+def _account_key(email: str) -> str:
+    # Folded as the login folds it (UserManager.normalize_email), so "Ann@X.com" buys no fresh
+    # attempts for ann@x.com; a digest keeps a 254-character address within the cache's key size.
+    return f"login-failures:{hashlib.sha256(email.strip().lower().encode()).hexdigest()}"
 
 
 def client_address(request: HttpRequest) -> str:

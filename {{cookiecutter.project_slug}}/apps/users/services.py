@@ -38,8 +38,9 @@ MSG_RESET_LINK_INVALID = "This password reset link is invalid or has expired; as
 EMAIL_CHANGE_SUBJECT = "Confirm your new email address"
 EMAIL_CHANGED_SUBJECT = "The email address of your account was changed"
 MSG_EMAIL_CHANGE_LINK_INVALID = "This confirmation link is invalid or has expired; ask for the change again."
-# At most one reset or email-change link per address in this window: the endpoints
-# that ask for them cannot be used to flood somebody's inbox.
+# At most one email of each kind asked for by somebody other than the address's owner
+# (a sign-up's welcome or notice, a reset link, an email-change link) per address in
+# this window: the endpoints that send them cannot be used to flood somebody's inbox.
 MAIL_COOLDOWN_SECONDS = 5 * 60
 
 
@@ -122,12 +123,15 @@ def user_signup(*, email: str, password: str, full_name: str = "") -> None:
     Either way the caller learns nothing about whether the address was taken: the
     same errors for a weak password, the same password hashing cost, no return
     value. A new account's welcome email carries the link that verifies it; the
-    owner of a taken address is told somebody tried, and how to reset the password.
+    owner of a taken address is told somebody tried, and how to reset the password,
+    at most once per cooldown window: the welcome email opens that window too.
     """
     email = UserManager.normalize_email(email)
     if user_get_by_email(email=email) is None:
         try:
             user_create(email=email, password=password, full_name=full_name, email_verified=False)
+            # The same cache write as the other branch's, so that neither answers faster.
+            _first_mail_in_cooldown("signup", email)
             return
         except ValidationError as error:
             # Another sign-up took the address since the lookup: answer as for a taken one.
@@ -135,7 +139,8 @@ def user_signup(*, email: str, password: str, full_name: str = "") -> None:
                 raise
     _validate_new_password(password, User(email=email, full_name=full_name))
     make_password(password)  # as long as creating the account would have taken
-    on_commit_robust(user_signup_notice_send_task.delay, email=email)
+    if _first_mail_in_cooldown("signup", email):
+        on_commit_robust(user_signup_notice_send_task.delay, email=email)
 
 
 def _user_from_link(uid: str) -> User | None:

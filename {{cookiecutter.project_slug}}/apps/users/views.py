@@ -1,16 +1,19 @@
 """HTTP in, service or selector call, HTTP out. No business rules here."""
 
+import time
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
+from django.core.cache import cache
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
+from apps.core.ratelimit import login_attempt, login_succeeded
 from apps.users.models import User
 from apps.users.serializers import (
     EmailChangeConfirmSerializer,
@@ -38,13 +41,27 @@ MSG_RESET_REQUESTED = "If an account uses this address, a link to set a new pass
 MSG_EMAIL_CHANGE_REQUESTED = (
     "Check the new address's inbox: the link we sent there changes your login email once followed."
 )
+# DRF appends how long to wait.
+MSG_ACCOUNT_LOCKED = "Too many failed logins for this account."
 DETAIL_RESPONSE = inline_serializer("Detail", {"detail": serializers.CharField()})
 
 
 class LoginView(TokenObtainPairView):
-    """Obtain an access and a refresh token; rate-limited by the "auth" scope."""
+    """Obtain an access and a refresh token; rate-limited by the "auth" scope and per account."""
 
     throttle_scope = "auth"
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        email = request.data.get(User.USERNAME_FIELD) if hasattr(request.data, "get") else None
+        if not isinstance(email, str):  # the serializer answers for a missing or malformed email
+            return super().post(request, *args, **kwargs)
+        now = time.time()
+        wait = login_attempt(cache, email=email, now=now)
+        if wait is not None:
+            raise exceptions.Throttled(wait, MSG_ACCOUNT_LOCKED)
+        response = super().post(request, *args, **kwargs)  # raises for a wrong password
+        login_succeeded(cache, email=email, now=now)
+        return response
 
 
 class AnonymousAuthView(APIView):

@@ -209,6 +209,10 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 ADMIN_URL = env("DJANGO_ADMIN_URL", default="admin/")
 # Login attempts per minute from one client address; more are answered 429 until the minute ends.
 ADMIN_LOGIN_ATTEMPTS_PER_MINUTE = env.int("DJANGO_ADMIN_LOGIN_ATTEMPTS_PER_MINUTE", default=10)
+# Failed logins per account (API and admin together, from any address) in a fixed window;
+# past them, that account's logins are answered 429 until the window ends (apps/core/ratelimit.py).
+LOGIN_FAILURES_PER_ACCOUNT = env.int("DJANGO_LOGIN_FAILURES_PER_ACCOUNT", default=10)
+LOGIN_FAILURES_WINDOW_SECONDS = env.int("DJANGO_LOGIN_FAILURES_WINDOW_SECONDS", default=15 * 60)
 # The proxies whose X-Forwarded-For is believed (addresses or CIDR ranges): rate limits
 # count a request from anywhere else by its connection's address. gunicorn reads the same
 # variable for its forwarded_allow_ips (config/gunicorn_conf.py). Loopback by default: a
@@ -248,6 +252,7 @@ def logging_config(formatter: str) -> dict[str, Any]:
         "filters": {
             "request_id": {"()": "apps.observability.request_id.RequestIDFilter"},
             "cache_outage": {"()": "apps.observability.logging.CacheOutageFilter"},
+            "disallowed_host": {"()": "apps.observability.logging.DisallowedHostFilter"},
         },
         "formatters": {
             "console": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -265,6 +270,7 @@ def logging_config(formatter: str) -> dict[str, Any]:
             # SQL is logged at DEBUG only; keep it out even when the root level is lowered.
             "django.db.backends": {"level": "WARNING"},
             "apps.core.cache": {"filters": ["cache_outage"]},
+            "django.security.DisallowedHost": {"filters": ["disallowed_host"]},
         },
     }
 

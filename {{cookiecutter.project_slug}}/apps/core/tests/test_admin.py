@@ -102,7 +102,7 @@ def test_the_login_page_itself_is_never_limited(client: Client, staff) -> None:
 
 def test_logins_go_through_while_the_cache_is_down(client: Client, staff, monkeypatch: pytest.MonkeyPatch) -> None:
     # What django-redis answers with IGNORE_EXCEPTIONS while Redis is unreachable.
-    down = SimpleNamespace(incr=lambda key: None, add=lambda key, value, timeout: None)
+    down = SimpleNamespace(incr=lambda key: None, add=lambda key, value, timeout: None, decr=lambda key: None)
     monkeypatch.setattr(core_admin, "cache", down)
 
     statuses = [log_in(client, staff.email, "wrong-guess").status_code for _ in range(LIMIT + 1)]

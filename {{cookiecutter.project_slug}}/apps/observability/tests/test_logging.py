@@ -66,3 +66,16 @@ def test_production_log_line_is_one_json_object_with_the_request_id() -> None:
     assert line["request_id"] == "trace-0123456789"
     assert line["order_id"] == "A-1"
     assert "timestamp" in line
+
+
+def test_a_request_for_a_host_outside_allowed_hosts_is_a_one_line_warning(client, caplog) -> None:
+    # Issue 17, finding 4: each scanner's request was an ERROR with a traceback.
+    with caplog.at_level(logging.INFO):
+        response = client.get("/api-or-page/", HTTP_HOST="scanner1.evil.com")
+
+    assert response.status_code == 400
+    [record] = [record for record in caplog.records if record.name == "django.security.DisallowedHost"]
+    assert record.levelno == logging.WARNING
+    assert "scanner1.evil.com" in record.getMessage()
+    assert record.exc_info is None
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []

@@ -15,6 +15,7 @@ from apps.users.services import (
     user_create,
     user_deactivate,
     user_email_verify,
+    user_password_reset_request,
     user_signup,
     user_update,
     user_welcome_email_send,
@@ -166,3 +167,33 @@ def test_a_weak_password_is_refused_alike_for_a_new_or_a_taken_address(taken: bo
 
     assert PASSWORD_TOO_SHORT in excinfo.value.message_dict["password"]
     assert mail.outbox == []
+
+
+SIGN_UPS = 12  # issue 17, finding 2: twelve sign-ups for one address sent twelve emails
+
+
+def test_repeated_sign_ups_for_a_new_address_send_only_the_welcome_email(sign_up) -> None:
+    sent = [message for _ in range(SIGN_UPS) for message in sign_up("ann@example.com")]
+
+    assert [(message.subject, message.to) for message in sent] == [(WELCOME_EMAIL_SUBJECT, ["ann@example.com"])]
+
+
+def test_repeated_sign_ups_for_a_taken_address_send_one_notice_per_cooldown(user: User, sign_up) -> None:
+    sent = [message for _ in range(SIGN_UPS) for message in sign_up(user.email)]
+    sent += sign_up(user.email.upper())
+
+    assert [(message.subject, message.to) for message in sent] == [(SIGNUP_NOTICE_SUBJECT, [user.email])]
+
+
+def test_the_sign_up_cooldown_is_per_address_and_spares_password_resets(
+    user: User, sign_up, django_capture_on_commit_callbacks
+) -> None:
+    for _ in range(SIGN_UPS):
+        sign_up(user.email)
+    other = UserFactory.create(email="bob@example.com")
+
+    assert [message.to for message in sign_up(other.email)] == [[other.email]]
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        user_password_reset_request(email=user.email)
+    assert [message.to for message in mail.outbox] == [[user.email]]
