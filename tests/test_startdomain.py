@@ -124,3 +124,24 @@ def test_a_bad_name_is_refused_and_changes_nothing(
     assert refused.returncode == 1
     assert refused.stderr.strip() == f"CommandError: {message(project, constant, name=name)}"
     assert tree_digest(project) == before
+
+
+def test_a_failing_makemigrations_is_undone(with_domain: tuple[Path, str], project_python: Path) -> None:
+    project, _ = with_domain
+    # Settings under which makemigrations cannot write the app's migration: its package is to be
+    # created under a top-level package that does not exist.
+    broken = project / "config" / "settings" / "nowhere_migrations.py"
+    broken.write_text('from .test import *  # noqa: F403\n\nMIGRATION_MODULES = {"refunds": "nowhere.migrations"}\n')
+    try:
+        before = tree_digest(project)
+        command = ["manage.py", "startdomain", "refunds", "--settings", "config.settings.nowhere_migrations"]
+        refused = run([str(project_python), *command], cwd=project, check=False)
+        after = tree_digest(project)
+    finally:
+        broken.unlink()
+
+    assert refused.returncode == 1
+    failed = message(project, "MSG_MAKEMIGRATIONS_FAILED", app="refunds", output="")
+    assert refused.stderr.startswith(f"CommandError: {failed}")
+    assert "nowhere.migrations" in refused.stderr
+    assert after == before

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from apps.devtools.management.commands import startdomain as sd
 from apps.devtools.tests.test_startdomain import (
     APP_FILES,
+    app_dirs,
     created_files,
     make_project,
     make_the_final_move_fail,
@@ -20,7 +21,7 @@ API_FILES = ["serializers.py", "tests/test_api.py", "urls.py", "views.py"]
 
 @pytest.fixture
 def project(tmp_path: Path, settings) -> Path:
-    root = make_project(tmp_path, Path(settings.BASE_DIR), sd.SETTINGS_FILE, sd.API_URLS_FILE)
+    root = make_project(tmp_path, Path(settings.BASE_DIR))
     settings.BASE_DIR = root
     return root
 
@@ -56,10 +57,11 @@ def test_url_file_without_a_urlpatterns_list_is_refused(project: Path) -> None:
 
 def test_a_failure_after_the_edits_undoes_both(project: Path, monkeypatch) -> None:
     before = snapshot(project)
+    apps_before = app_dirs(project)
 
     make_the_final_move_fail(monkeypatch)
     with pytest.raises(OSError, match="disk full"):
         call_command("startdomain", "widgets")
 
     assert snapshot(project) == before
-    assert list((project / "apps").iterdir()) == []
+    assert app_dirs(project) == apps_before

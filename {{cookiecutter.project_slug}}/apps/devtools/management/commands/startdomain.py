@@ -1,10 +1,16 @@
 """Create a domain app that follows this project's conventions and passes its checks as created.
 
-The files come from ``apps/devtools/scaffold``: ``app/`` for every project, ``api/``
-only in projects that have the REST API. Nothing is overwritten, and a failure
-part way leaves the project as it was: the app is written into a temporary
-directory beside its final place and moved there last, and the settings (and
-API URL) edits are undone if anything after them fails.
+Django's own ``startapp --template`` machinery renders the files, from the app
+templates in ``apps/devtools/scaffold``: ``app/`` for every project, ``api/``
+only in projects that have the REST API (``*.py-tpl`` files in Django template
+syntax). This command adds what startapp lacks: a model name (``--model``),
+registering the app in LOCAL_APPS and its URLs in the API, the first migration
+written by ``makemigrations``, and undoing everything when a step fails.
+
+Nothing is overwritten, and a failure part way leaves the project as it was: the
+app is rendered into a temporary directory beside its final place and moved there,
+and if the move or makemigrations fails the app is removed and the settings (and
+API URL) edits are undone.
 """
 
 import hashlib
@@ -14,16 +20,19 @@ import keyword
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import tokenize
+from argparse import ArgumentParser
 from pathlib import Path
-from string import Template
 from typing import Any
 
 from django.apps import apps as django_apps
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
+from django.core.management.templates import TemplateCommand
+from django.template import Context, Engine
 
 SCAFFOLD_DIR = Path(__file__).resolve().parents[2] / "scaffold"
 APP_SCAFFOLD = SCAFFOLD_DIR / "app"
@@ -60,6 +69,7 @@ MSG_TOO_LONG = (
 )
 MSG_NO_LOCAL_APPS = "config/settings/base.py has no multi-line LOCAL_APPS = [...] list to add the app to."
 MSG_NO_URLPATTERNS = "config/api_v1.py has no multi-line urlpatterns = [...] list to add the app's URLs to."
+MSG_MAKEMIGRATIONS_FAILED = "makemigrations {app} failed, so nothing was created:\n{output}"
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 MODEL_PATTERN = re.compile(r"[A-Z][A-Za-z0-9]*")
@@ -98,14 +108,16 @@ def list_index_name(app: str) -> str:
 
 
 def context_for(app: str, model: str) -> dict[str, str]:
+    """The scaffold's template variables: startapp's own two, and the ones this command adds."""
     return {
-        "app": app,
-        "AppClass": "".join(part.capitalize() for part in app.split("_")),
+        "app_name": app,
+        # What startapp itself passes as camel_case_app_name.
+        "camel_case_app_name": "".join(x for x in app.title() if x != "_"),
         "verbose_name": app.replace("_", " ").capitalize(),
-        "Model": model,
-        "entity": snake_case(model),
-        "url": app.replace("_", "-"),
-        "list_index": list_index_name(app),
+        "model_name": model,
+        "entity_name": snake_case(model),
+        "url_prefix": app.replace("_", "-"),
+        "list_index_name": list_index_name(app),
     }
 
 
@@ -139,18 +151,13 @@ def sort_first_party_imports(source: str) -> str:
     return "".join(result)
 
 
+def scaffolds(include_api: bool) -> list[Path]:
+    return [APP_SCAFFOLD, API_SCAFFOLD] if include_api else [APP_SCAFFOLD]
+
+
 def render(template: Path, context: dict[str, str]) -> str:
-    return sort_first_party_imports(Template(template.read_text()).substitute(context))
-
-
-def templates(include_api: bool) -> list[tuple[Path, Path]]:
-    """(template, path inside the new app) for every file to create."""
-    roots = [APP_SCAFFOLD, API_SCAFFOLD] if include_api else [APP_SCAFFOLD]
-    return sorted(
-        (template, template.relative_to(root).with_suffix(".py"))
-        for root in roots
-        for template in root.rglob(f"*{TEMPLATE_SUFFIX}")
-    )
+    """One scaffold file as startapp renders it."""
+    return Engine().from_string(template.read_text()).render(Context(context, autoescape=False))
 
 
 def names_in_code(sources: list[str]) -> set[str]:
@@ -190,7 +197,8 @@ def model_problem(model: str, include_api: bool) -> str | None:
         return MSG_BAD_MODEL.format(model=model)
     # The scaffold's own identifiers, rendered with placeholders nobody would choose.
     probe = {key: f"zz{key}zz" for key in context_for("zz", "Zz")}
-    used = names_in_code([Template(path.read_text()).substitute(probe) for path, _ in templates(include_api)])
+    templates = [path for root in scaffolds(include_api) for path in root.rglob(f"*{TEMPLATE_SUFFIX}")]
+    used = names_in_code([render(path, probe) for path in templates])
     entity = snake_case(model)
     if model in used or entity in used or keyword.iskeyword(entity) or keyword.issoftkeyword(entity):
         return MSG_MODEL_CLASHES.format(model=model)
@@ -237,16 +245,15 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-class Command(BaseCommand):
+class Command(TemplateCommand):
     help = (
         "Create apps/<name>: a model on the core base models, admin, services, selectors, its initial "
-        "migration and tests, registered in LOCAL_APPS. In a project with the REST API it also gets "
-        "serializers.py, views.py and urls.py, registered in config/api_v1.py; in a project without "
-        "one, no serializers, views or URLs are created and no URLs are registered."
+        "migration (by makemigrations) and tests, registered in LOCAL_APPS. In a project with the REST "
+        "API it also gets serializers.py, views.py and urls.py, registered in config/api_v1.py; in a "
+        "project without one, no serializers, views or URLs are created and no URLs are registered."
     )
-    requires_system_checks: list[str] = []
 
-    def add_arguments(self, parser: CommandParser) -> None:
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("name", help="the app's name: a plural, lowercase Python identifier, e.g. invoices")
         parser.add_argument("--model", help="the model's class name (default: the singular of name, e.g. Invoice)")
 
@@ -265,10 +272,6 @@ class Command(BaseCommand):
         if problem:
             raise CommandError(problem)
 
-        context = context_for(app, model)
-        files = {target: render(template, context) for template, target in templates(include_api)}
-        if any(len(line) > LINE_LENGTH for text in files.values() for line in text.splitlines()):
-            raise CommandError(MSG_TOO_LONG.format(model=model, limit=LINE_LENGTH))
         new_settings = settings_with_app(settings_text, app)
         if new_settings is None:
             raise CommandError(MSG_NO_LOCAL_APPS)
@@ -279,36 +282,76 @@ class Command(BaseCommand):
                 raise CommandError(MSG_NO_URLPATTERNS)
             edits[api_urls_path] = new_api_urls
 
-        self.create(root / "apps" / app, files, edits)
-        self.report(app, model, sorted(files), include_api)
-
-    def create(self, target: Path, files: dict[Path, str], edits: dict[Path, str]) -> None:
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
-        originals: dict[Path, str] = {}
+        target = root / "apps" / app
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{app}-"))
         try:
-            for relative, text in files.items():
-                (staging / relative).parent.mkdir(parents=True, exist_ok=True)
-                (staging / relative).write_text(text)
+            # startapp checks that the directory it fills is named like the app.
+            package = staging / app
+            package.mkdir()
+            context = context_for(app, model)
+            for scaffold in scaffolds(include_api):
+                self.render_scaffold(scaffold, package, context, options["verbosity"])
+            self.tidy(package, model)
+            self.create(root, package, target, edits)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        self.report(app, model, target, include_api)
+
+    def render_scaffold(self, scaffold: Path, package: Path, context: dict[str, str], verbosity: int) -> None:
+        """``startapp <app> <package> --template <scaffold>``, with this command's variables in the context."""
+        options = {"template": str(scaffold), "extensions": ["py"], "files": [], "verbosity": verbosity}
+        super().handle("app", context["app_name"], str(package), **options, **context)
+
+    def tidy(self, package: Path, model: str) -> None:
+        """Keep the rendered code lint-clean whatever the names: import order, and a refusal over the line limit."""
+        for path in package.rglob("*.py"):
+            text = path.read_text()
+            if any(len(line) > LINE_LENGTH for line in text.splitlines()):
+                raise CommandError(MSG_TOO_LONG.format(model=model, limit=LINE_LENGTH))
+            path.write_text(sort_first_party_imports(text))
+
+    def create(self, root: Path, package: Path, target: Path, edits: dict[Path, str]) -> None:
+        """Register the app, move it into place and have makemigrations write its first migration, or undo all."""
+        originals: dict[Path, str] = {}
+        moved = False
+        try:
             for path, text in edits.items():
                 originals[path] = path.read_text()
                 write_atomically(path, text)
             if target.exists():  # appeared while this command ran
                 raise CommandError(MSG_APP_EXISTS.format(name=target.name))
-            staging.rename(target)
+            package.rename(target)
+            moved = True
+            self.make_first_migration(root, target.name)
         except BaseException:
+            if moved:
+                shutil.rmtree(target, ignore_errors=True)
             for path, text in originals.items():
                 write_atomically(path, text)
             raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
 
-    def report(self, app: str, model: str, files: list[Path], include_api: bool) -> None:
+    def make_first_migration(self, root: Path, app: str) -> None:
+        """``manage.py makemigrations <app>`` in a fresh process, with these settings.
+
+        This process loaded the settings and the app registry before the app existed;
+        a new one reads the edited LOCAL_APPS and imports the new models like any later run.
+        It inherits DJANGO_SETTINGS_MODULE, which Django sets from ``--settings`` too. It
+        writes no bytecode, so that undoing a failure leaves no new files behind.
+        """
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        command = [sys.executable, str(root / "manage.py"), "makemigrations", app, "--no-input"]
+        result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+        if result.returncode != 0:
+            output = (result.stderr or result.stdout).strip()
+            raise CommandError(MSG_MAKEMIGRATIONS_FAILED.format(app=app, output=output))
+
+    def report(self, app: str, model: str, target: Path, include_api: bool) -> None:
         self.stdout.write(self.style.SUCCESS(f"Created apps/{app} with the model {model}:"))
-        for relative in files:
-            self.stdout.write(f"  apps/{app}/{relative}")
+        for path in sorted(target.rglob("*.py")):
+            self.stdout.write(f"  apps/{app}/{path.relative_to(target)}")
         self.stdout.write(f'Added "apps.{app}" to LOCAL_APPS in {SETTINGS_FILE}.')
         if include_api:
-            self.stdout.write(f"Registered its API at {context_for(app, model)['url']}/ in {API_URLS_FILE}.")
+            self.stdout.write(f"Registered its API at {context_for(app, model)['url_prefix']}/ in {API_URLS_FILE}.")
         else:
             self.stdout.write("This project has no REST API: no serializers, views or URLs were created.")
         self.stdout.write(f"Next: python manage.py migrate, then python -m pytest apps/{app}")
