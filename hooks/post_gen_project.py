@@ -70,6 +70,11 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
         "Dockerfile",
         "compose.production.yml",
         "compose.yml",
+        "deploy/k8s",
+    ),
+    ("use_docker", "use_celery"): (
+        "deploy/k8s/base/beat.yaml",
+        "deploy/k8s/base/worker.yaml",
     ),
 }
 
