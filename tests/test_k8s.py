@@ -222,6 +222,18 @@ def test_pods_run_as_the_image_user_on_a_read_only_filesystem(baked, name: str) 
             assert "emptyDir" in volumes[mounts[POD_TMP]], workload
 
 
+@pytest.mark.parametrize("name", BAKE_NAMES)
+def test_gunicorn_control_socket_goes_to_a_writable_place(baked, name: str) -> None:
+    """gunicorn 25.1+ opens a control socket under $XDG_RUNTIME_DIR, else under $HOME, which
+    the image's user lacks: on a read-only filesystem it logs an error at every start."""
+    spec = baked(name).get("Deployment", "web")["spec"]["template"]["spec"]
+    (web,) = spec["containers"]
+    env = {variable["name"]: variable["value"] for variable in web.get("env", [])}
+    mounts = {mount["mountPath"] for mount in web["volumeMounts"]}
+
+    assert env.get("XDG_RUNTIME_DIR") in mounts
+
+
 def test_beat_runs_once_and_never_beside_itself(baked) -> None:
     beat = baked("celery").get("Deployment", "beat")["spec"]
 
