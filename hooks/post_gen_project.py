@@ -55,6 +55,11 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
         "Dockerfile",
         "compose.production.yml",
         "compose.yml",
+        "deploy/k8s",
+    ),
+    ("use_docker", "use_celery"): (
+        "deploy/k8s/base/beat.yaml",
+        "deploy/k8s/base/worker.yaml",
     ),
 }
 
@@ -80,6 +85,13 @@ def remove_path(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def remove_empty_parents(folder: Path, root: Path) -> None:
+    """Remove ``folder`` and its parents below ``root`` while empty: a folder of one feature's files goes with them."""
+    while folder != root and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
 def is_enabled(condition: str, answers: dict[str, object]) -> bool:
     name, equals, value = condition.partition("=")
     return answers.get(name) == value if equals else bool(answers.get(name))
@@ -96,6 +108,7 @@ def remove_disabled_features(root: Path, answers: dict[str, object]) -> list[str
             target = root / relative
             if target.exists() or target.is_symlink():
                 remove_path(target)
+                remove_empty_parents(target.parent, root)
                 removed.append(relative)
     return removed
 

@@ -23,6 +23,7 @@ ANSWER_SETS = {
         "BAKES": answers.BAKES,
         "DOMAIN_BAKES": answers.DOMAIN_BAKES,
         "COMPOSE_BAKES": answers.COMPOSE_BAKES,
+        "K8S_BAKES": answers.K8S_BAKES,
         "COMBINATIONS": dict(enumerate(answers.COMBINATIONS)),
     }.items()
     for name, answer_set in sets.items()

@@ -12,8 +12,8 @@ at the prompts. Who uses which:
   only the answers that differ from the defaults.
 - COMBINATIONS: every pair of toggle values at least once (tests/test_toggles.py),
   computed from cookiecutter.json so a new toggle joins by itself.
-- DOMAIN_BAKES and COMPOSE_BAKES: the bakes `manage.py startdomain` and the compose
-  files are checked in.
+- DOMAIN_BAKES, COMPOSE_BAKES and K8S_BAKES: the bakes `manage.py startdomain`, the
+  compose files and the Kubernetes manifests are checked in.
 
 A test that needs one answer for its own purpose (a slug, one `ci_tool`) passes it
 inline; a set that more than one place bakes, or that a reader should find by
@@ -110,6 +110,18 @@ DOMAIN_BAKES: dict[str, Answers] = {
 COMPOSE_BAKES: dict[str, Answers] = {
     "celery": {"project_slug": "compose_celery"},
     "no-celery": {"project_slug": "compose_plain", "use_celery": "no", "use_sentry": "no"},
+}
+
+# The Kubernetes manifests (tests/test_k8s.py): with Celery's worker and beat and without;
+# a slug with underscores, one at the end, for the names Kubernetes allows.
+K8S_BAKES: dict[str, Answers] = {
+    "celery": {"project_slug": "k8s_celery"},
+    "no-celery": {
+        "project_slug": "k8s_plain_",
+        "use_celery": "no",
+        "use_sentry": "no",
+        "domain_name": "shop.example.org",
+    },
 }
 
 # Every kind of generated CI and container file at least once, for tests/test_ci_files.py.
