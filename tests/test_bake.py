@@ -291,10 +291,16 @@ def test_readme_quickstart_serves_on_sqlite_with_no_environment(
         status, body = fetch(f"http://127.0.0.1:{port}/admin/login/")
         assert status == 200
         assert "Email address" in body
+        # requirements/local.txt brings the debug toolbar, and the server shows it to this machine.
+        toolbar = body.index('<div id="djDebugRoot"')
+        script = re.search(r'<script[^>]* src="(/static/debug_toolbar/[^"]+)"', body[toolbar:])
+        assert script is not None
+        assert fetch(f"http://127.0.0.1:{port}{script[1]}")[0] == 200
         # The address `make quickstart` tells the user to open is a page, not a 404.
         status, body = fetch(f"http://127.0.0.1:{port}/")
         assert status == 200
-        assert re.findall(r'href="([^"]+)"', body) == ["/admin/", "/api/v1/docs/", "/healthz", "/readyz"]
+        page = body[: body.index('<div id="djDebugRoot"')]
+        assert re.findall(r'href="([^"]+)"', page) == ["/admin/", "/api/v1/docs/", "/healthz", "/readyz"]
     finally:
         kill_tree(server)
     # The first migrate on SQLite says nothing to worry about.

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -34,4 +35,6 @@ def index(request: HttpRequest) -> HttpResponse:
         ("Liveness probe", reverse("healthz")),
         ("Readiness probe", reverse("readyz")),
     ]
-    return render(request, "core/index.html", {"links": links})
+    # Local settings install the debug toolbar where requirements/local.txt is installed.
+    debug_toolbar = apps.is_installed("debug_toolbar")
+    return render(request, "core/index.html", {"links": links, "debug_toolbar": debug_toolbar})

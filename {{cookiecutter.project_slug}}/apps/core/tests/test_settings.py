@@ -128,6 +128,15 @@ def test_production_is_locked_down(monkeypatch) -> None:
     assert settings.STORAGES["staticfiles"]["BACKEND"].startswith("whitenoise.")
 
 
+def test_production_never_names_the_debug_toolbar(monkeypatch) -> None:
+    settings = load("config.settings.production", monkeypatch, PRODUCTION_ENV)
+
+    assert settings.DEBUG is False
+    assert "debug_toolbar" not in settings.INSTALLED_APPS
+    assert not any("debug_toolbar" in middleware for middleware in settings.MIDDLEWARE)
+    assert settings.ROOT_URLCONF == "config.urls"
+
+
 def test_production_caches_in_redis(monkeypatch) -> None:
     settings = load("config.settings.production", monkeypatch, PRODUCTION_ENV)
 
