@@ -62,13 +62,17 @@ def test_compose_file_is_consistent(baked: Path, request) -> None:
     services = compose["services"]
     celery = BAKES[request.node.callspec.params["baked"]].get("use_celery", "yes") == "yes"
 
-    assert set(services) == {"db", "redis", "web"} | ({"worker", "beat", "flower"} if celery else set())
+    assert set(services) == {"db", "redis", "mailpit", "web"} | ({"worker", "beat", "flower"} if celery else set())
     for name, service in services.items():
         assert set(service.get("depends_on", {})) <= set(services), name
         for port in service.get("ports", []):
             assert port.startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
     assert services["web"]["environment"]["DATABASE_URL"].split("@")[1].startswith("db:5432/")
     assert services["web"]["environment"]["REDIS_URL"].startswith("redis://redis:6379/")
+    # The app's mail goes to the mail viewer, whose page is on the host's loopback.
+    assert re.fullmatch(r"axllent/mailpit:v\d+\.\d+(\.\d+)?", services["mailpit"]["image"])
+    assert services["mailpit"]["ports"] == ["127.0.0.1:8025:8025"]
+    assert "mailpit" in services["web"]["depends_on"]
     if celery:
         assert services["worker"]["command"][:3] == ["celery", "-A", "config"]
         assert services["worker"]["environment"] == services["web"]["environment"]

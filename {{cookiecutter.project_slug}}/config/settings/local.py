@@ -44,6 +44,10 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or _local_secret_key()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 # The debug toolbar shows only with DEBUG, and only to requests from these addresses.
 INTERNAL_IPS = ["127.0.0.1", "::1"]
+# The console shows the mail sent, unless DJANGO_EMAIL_BACKEND names SMTP: then it goes to this
+# server, by default a mail viewer such as Mailpit on this machine.
+EMAIL_HOST = env("DJANGO_EMAIL_HOST", default="127.0.0.1")
+EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=1025)
 # A start page at / with links to the admin, the probes and any API docs; production has none.
 ROOT_URLCONF = "config.urls_local"
 # Covering indexes (Index(include=...)) are PostgreSQL's; SQLite builds them without the extra
