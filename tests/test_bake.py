@@ -62,13 +62,17 @@ def test_compose_file_is_consistent(baked: Path, request) -> None:
     services = compose["services"]
     celery = BAKES[request.node.callspec.params["baked"]].get("use_celery", "yes") == "yes"
 
-    assert set(services) == {"db", "redis", "web"} | ({"worker", "beat", "flower"} if celery else set())
+    assert set(services) == {"db", "redis", "mailpit", "web"} | ({"worker", "beat", "flower"} if celery else set())
     for name, service in services.items():
         assert set(service.get("depends_on", {})) <= set(services), name
         for port in service.get("ports", []):
             assert port.startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
     assert services["web"]["environment"]["DATABASE_URL"].split("@")[1].startswith("db:5432/")
     assert services["web"]["environment"]["REDIS_URL"].startswith("redis://redis:6379/")
+    # The app's mail goes to the mail viewer, whose page is on the host's loopback.
+    assert re.fullmatch(r"axllent/mailpit:v\d+\.\d+(\.\d+)?", services["mailpit"]["image"])
+    assert services["mailpit"]["ports"] == ["127.0.0.1:8025:8025"]
+    assert "mailpit" in services["web"]["depends_on"]
     if celery:
         assert services["worker"]["command"][:3] == ["celery", "-A", "config"]
         assert services["worker"]["environment"] == services["web"]["environment"]
@@ -291,10 +295,16 @@ def test_readme_quickstart_serves_on_sqlite_with_no_environment(
         status, body = fetch(f"http://127.0.0.1:{port}/admin/login/")
         assert status == 200
         assert "Email address" in body
+        # requirements/local.txt brings the debug toolbar, and the server shows it to this machine.
+        toolbar = body.index('<div id="djDebugRoot"')
+        script = re.search(r'<script[^>]* src="(/static/debug_toolbar/[^"]+)"', body[toolbar:])
+        assert script is not None
+        assert fetch(f"http://127.0.0.1:{port}{script[1]}")[0] == 200
         # The address `make quickstart` tells the user to open is a page, not a 404.
         status, body = fetch(f"http://127.0.0.1:{port}/")
         assert status == 200
-        assert re.findall(r'href="([^"]+)"', body) == ["/admin/", "/api/v1/docs/", "/healthz", "/readyz"]
+        page = body[: body.index('<div id="djDebugRoot"')]
+        assert re.findall(r'href="([^"]+)"', page) == ["/admin/", "/api/v1/docs/", "/healthz", "/readyz"]
     finally:
         kill_tree(server)
     # The first migrate on SQLite says nothing to worry about.

@@ -95,6 +95,25 @@ def test_services_on_the_app_image_without_its_web_server_bring_their_own_probe(
         assert f"http://127.0.0.1:{port}/healthcheck" in " ".join(services["flower"]["healthcheck"]["test"])
 
 
+def test_development_mail_reaches_the_mail_viewer(compose: str, project: Path, project_python: Path) -> None:
+    """Local settings, given the environment compose gives the app, send by SMTP to the mailpit service."""
+    services = compose_config(compose, project, "compose.yml")["services"]
+    settings = "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT)"
+    # The key only spares the checkout a .secret_key; nothing is served or connected to.
+    env = {**services["web"]["environment"], "DJANGO_SECRET_KEY": "compose-mail-check-" + "x" * 40}
+
+    if "worker" in services:  # with Celery, the worker is what sends the sign-up and reset mail
+        assert services["worker"]["environment"] == services["web"]["environment"]
+    backend, host, port = run(
+        [str(project_python), "-c", f"import django; django.setup(); {settings}"], cwd=project, env=env
+    ).stdout.split()
+
+    assert backend == "django.core.mail.backends.smtp.EmailBackend"
+    assert host in services
+    assert services[host]["image"].startswith("axllent/mailpit:")
+    assert port == "1025"  # Mailpit's SMTP port; 8025 is its page
+
+
 def test_a_slug_yaml_reads_as_null_stays_a_string(cookies_session) -> None:
     result = cookies_session.bake(extra_context={"project_name": "Null"})
     assert result.exit_code == 0, result.exception

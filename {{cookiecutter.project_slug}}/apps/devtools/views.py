@@ -1,5 +1,6 @@
 """Local development's start page (config.urls_local): never routed in production or tests."""
 
+from django.apps import apps
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,4 +18,6 @@ def index(request: HttpRequest) -> HttpResponse:
         ("Liveness probe", reverse("healthz")),
         ("Readiness probe", reverse("readyz")),
     ]
-    return render(request, "devtools/index.html", {"links": links})
+    # Local settings install the debug toolbar where requirements/local.txt is installed.
+    debug_toolbar = apps.is_installed("debug_toolbar")
+    return render(request, "devtools/index.html", {"links": links, "debug_toolbar": debug_toolbar})

@@ -1,5 +1,6 @@
 """Developer laptop: runs with no environment at all, on SQLite."""
 
+import importlib.util
 import tempfile
 import warnings
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 from django.core.management.utils import get_random_secret_key
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, {% if cookiecutter.use_drf %}REST_FRAMEWORK, {% endif %}env
+from .base import BASE_DIR, INSTALLED_APPS, MIDDLEWARE, {% if cookiecutter.use_drf %}REST_FRAMEWORK, {% endif %}env
 
 
 def _local_secret_key(key_file: Path = BASE_DIR / ".secret_key") -> str:
@@ -41,17 +42,38 @@ def _local_secret_key(key_file: Path = BASE_DIR / ".secret_key") -> str:
 DEBUG = True
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or _local_secret_key()
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
-INTERNAL_IPS = ["127.0.0.1"]
+# The debug toolbar shows only with DEBUG, and only to requests from these addresses.
+INTERNAL_IPS = ["127.0.0.1", "::1"]
+# The console shows the mail sent, unless DJANGO_EMAIL_BACKEND names SMTP: then it goes to this
+# server, by default a mail viewer such as Mailpit on this machine.
+EMAIL_HOST = env("DJANGO_EMAIL_HOST", default="127.0.0.1")
+EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=1025)
 # A start page at / with links to the admin, the probes and any API docs; production has none.
 ROOT_URLCONF = "config.urls_local"
 # Covering indexes (Index(include=...)) are PostgreSQL's; SQLite builds them without the extra
 # columns, which costs a laptop nothing worth a warning on every migrate.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+# django-debug-toolbar (requirements/local.txt): the SQL queries, templates, cache calls and timings
+# of each request. Only these settings name it: production does not install it, and the tests'
+# settings never load it.
+{%- if cookiecutter.use_docker %}
+# The compose image holds the production requirements only: there the server runs without it.
+{%- endif %}
+if importlib.util.find_spec("debug_toolbar"):
+    INSTALLED_APPS = [*INSTALLED_APPS, "debug_toolbar"]
+    # First, so that its timings and SQL cover every other middleware (sessions and users are queries).
+    MIDDLEWARE = ["debug_toolbar.middleware.DebugToolbarMiddleware", *MIDDLEWARE]
 {%- if cookiecutter.use_drf %}
 
-# The browsable API is a development convenience; production answers JSON only.
+# The browsable API is a development convenience; production answers JSON only. A browser sends
+# no bearer token, so here the API also accepts the session of a login at the admin.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        *REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"],
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         *REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"],
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -30,6 +30,9 @@ OPTIONAL_ENV = (
     "DJANGO_PASSWORD_RESET_URL",
     "DJANGO_EMAIL_VERIFY_URL",
     "DJANGO_EMAIL_CHANGE_URL",
+    "DJANGO_EMAIL_BACKEND",
+    "DJANGO_EMAIL_HOST",
+    "DJANGO_EMAIL_PORT",
     "TEST_REDIS_URL",
 {%- if cookiecutter.use_sentry %}
     "SENTRY_ENVIRONMENT",
@@ -128,6 +131,15 @@ def test_production_is_locked_down(monkeypatch) -> None:
     assert settings.STORAGES["staticfiles"]["BACKEND"].startswith("whitenoise.")
 
 
+def test_production_never_names_the_debug_toolbar(monkeypatch) -> None:
+    settings = load("config.settings.production", monkeypatch, PRODUCTION_ENV)
+
+    assert settings.DEBUG is False
+    assert "debug_toolbar" not in settings.INSTALLED_APPS
+    assert not any("debug_toolbar" in middleware for middleware in settings.MIDDLEWARE)
+    assert settings.ROOT_URLCONF == "config.urls"
+
+
 def test_production_caches_in_redis(monkeypatch) -> None:
     settings = load("config.settings.production", monkeypatch, PRODUCTION_ENV)
 
@@ -211,6 +223,22 @@ def test_local_runs_with_no_environment(monkeypatch) -> None:
     assert settings.DEBUG is True
     assert len(settings.SECRET_KEY) >= 50
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+
+def test_local_mail_goes_to_the_console_or_to_a_mail_viewer(monkeypatch) -> None:
+    assert load("config.settings.local", monkeypatch, {}).EMAIL_BACKEND.endswith(".console.EmailBackend")
+
+    smtp = "django.core.mail.backends.smtp.EmailBackend"
+    on_this_machine = load("config.settings.local", monkeypatch, {"DJANGO_EMAIL_BACKEND": smtp})
+    named_server = load(
+        "config.settings.local",
+        monkeypatch,
+        {"DJANGO_EMAIL_BACKEND": smtp, "DJANGO_EMAIL_HOST": "mailpit", "DJANGO_EMAIL_PORT": "2525"},
+    )
+
+    assert on_this_machine.EMAIL_BACKEND.endswith(".smtp.EmailBackend")
+    assert (on_this_machine.EMAIL_HOST, on_this_machine.EMAIL_PORT) == ("127.0.0.1", 1025)
+    assert (named_server.EMAIL_HOST, named_server.EMAIL_PORT) == ("mailpit", 2525)
 
 
 def test_local_secret_key_is_made_once_and_kept_private(monkeypatch, tmp_path: Path) -> None:
