@@ -25,13 +25,18 @@ PRODUCTION_ENV = {
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The caller's environment minus anything Django or the project would read."""
+    """The caller's environment minus anything Django or the project would read.
+
+    make's own variables go too: under `make test` a bake's `make` would otherwise run as
+    a sub-make and print "Entering directory" lines that a person's shell never shows.
+    """
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "CELERY_", "SENTRY_", "PYTEST_", "COV_"))
         # The generated test settings read it too: tests that want a bake's suite on Redis say so.
         and key != "TEST_REDIS_URL"
+        and key not in {"MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"}
     }
     env["DJANGO_READ_DOT_ENV_FILE"] = "false"
     env.update(extra or {})
