@@ -6,6 +6,7 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from apps.core.admin import MSG_CODE_REQUIRED
 from apps.core.mfa import MFA_CODE_ATTEMPTS, MSG_CODE_INVALID, MSG_TOO_MANY_CODES
@@ -117,3 +118,18 @@ def test_a_session_no_device_verified_is_sent_to_the_login(client: Client, staff
 def test_the_site_keeps_its_name(client: Client) -> None:
     # OTPAdminSite calls itself "otpadmin"; the URLs say "admin".
     assert admin.site.name == "admin"
+
+
+def test_the_admin_shows_no_secret_nor_recovery_code(admin_client: Client, staff: User, codes: list[str]) -> None:
+    totp = device_of(staff)
+    recovery = StaticDevice.objects.get(user=staff)
+
+    pages = [
+        admin_client.get(reverse("admin:otp_totp_totpdevice_change", args=[totp.pk])),
+        admin_client.get(reverse("admin:otp_static_staticdevice_change", args=[recovery.pk])),
+    ]
+
+    assert [page.status_code for page in pages] == [200, 200]
+    shown = "".join(page.content.decode() for page in pages)
+    assert totp.key not in shown
+    assert not [code for code in codes if code in shown]
