@@ -29,6 +29,7 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
         "apps/users/refresh_tokens.py",
         "apps/users/serializers.py",
         "apps/users/tests/test_api.py",
+        "apps/users/tests/test_api_mfa.py",
         "apps/users/tests/test_refresh_tokens.py",
         "apps/users/urls.py",
         "apps/users/views.py",

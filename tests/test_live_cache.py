@@ -22,6 +22,8 @@ from tests.harness.live import ProjectRunner
 from tests.harness.served import ADMIN_PATH, PASSWORD, ServedProject
 
 ADMIN_EMAIL = "admin@example.com"
+# The admin's recovery codes (made by the served fixture): each logs in once, in place of an app's code.
+RECOVERY_CODES: list[str] = []
 
 
 class Client:
@@ -62,19 +64,25 @@ class Client:
         finally:
             connection.close()
 
-    def try_logging_in(self, password: str = PASSWORD) -> tuple[int, dict[str, str]]:
+    def try_logging_in(self, password: str = PASSWORD, code: str = "") -> tuple[int, dict[str, str]]:
         status, _, page = self.request("GET", f"{ADMIN_PATH}login/")
         assert status == 200
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
         status, headers, _ = self.request(
             "POST",
             f"{ADMIN_PATH}login/",
-            {"username": ADMIN_EMAIL, "password": password, "csrfmiddlewaretoken": token, "next": ADMIN_PATH},
+            {
+                "username": ADMIN_EMAIL,
+                "password": password,
+                "otp_token": code,
+                "csrfmiddlewaretoken": token,
+                "next": ADMIN_PATH,
+            },
         )
         return status, headers
 
     def log_in(self) -> None:
-        status, headers = self.try_logging_in()
+        status, headers = self.try_logging_in(code=RECOVERY_CODES.pop())
         assert status == 302, "admin login failed"
         assert headers["Location"] == ADMIN_PATH
 
@@ -92,9 +100,12 @@ def served(postgres_url: str, redis_server_binary: str, tmp_path_factory) -> Ite
         postgres_url=postgres_url,
         redis_binary=redis_server_binary,
     ) as served:
-        served.runner.shell(
-            f"from apps.users.models import User; User.objects.create_superuser({ADMIN_EMAIL!r}, {PASSWORD!r})"
+        codes = served.runner.shell(
+            "from apps.users.mfa import mfa_setup\nfrom apps.users.models import User\n"
+            f"admin = User.objects.create_superuser({ADMIN_EMAIL!r}, {PASSWORD!r})\n"
+            "print(' '.join(mfa_setup(user=admin)[1]))"
         )
+        RECOVERY_CODES[:] = codes.split()
         yield Client(served.port), served
 
 

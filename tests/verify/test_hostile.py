@@ -34,6 +34,10 @@ RESET_CONFIRM = "/api/v1/auth/password-reset/confirm/"
 EMAIL_CHANGE_CONFIRM = "/api/v1/auth/email-change/confirm/"
 ME = "/api/v1/users/me/"
 ME_EMAIL = "/api/v1/users/me/email/"
+MFA_VERIFY = "/api/v1/auth/mfa/verify/"
+ME_MFA = "/api/v1/users/me/mfa/"
+ME_MFA_CONFIRM = "/api/v1/users/me/mfa/confirm/"
+ME_MFA_DISABLE = "/api/v1/users/me/mfa/disable/"
 ORDERS = "/api/v1/orders/"
 # Over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
 OVERSIZED = 3 * 1024 * 1024
@@ -89,6 +93,13 @@ def valid_body(served: ServedProject, path: str, refresh: str) -> dict:
         # Answered 202; the link goes to an address nobody reads, and the account keeps its email.
         ME_EMAIL: {"email": f"moved-{uuid.uuid4().hex[:8]}@example.com", "current_password": PASSWORD},
         ORDERS: {"items": [{"product_id": served.product_id, "quantity": 1}], "notes": "ring twice"},
+        # Signed by nobody: a 400 on the challenge.
+        MFA_VERIFY: {"challenge": "eyJ1c2VyIjoibm9ib2R5In0:1vPqRs:0123456789abcdef", "code": "123456"},
+        # Answered 201: a new, unconfirmed device each time, which replaces the one before.
+        ME_MFA: {"current_password": PASSWORD},
+        # Not the device's code (nor, with two-factor authentication off, a code to turn it off with): a 400.
+        ME_MFA_CONFIRM: {"code": "000000"},
+        ME_MFA_DISABLE: {"code": "000000"},
     }[path]
 
 
@@ -104,6 +115,10 @@ WRITES = [
     ("POST", EMAIL_CHANGE_CONFIRM),
     ("PATCH", ME),
     ("POST", ME_EMAIL),
+    ("POST", MFA_VERIFY),
+    ("POST", ME_MFA),
+    ("POST", ME_MFA_CONFIRM),
+    ("POST", ME_MFA_DISABLE),
     ("POST", ORDERS),
 ]
 # Every text field of every write endpoint; items.0.product_id is text on the wire too.
@@ -128,9 +143,16 @@ TEXT_FIELDS = [
     ("PATCH", ME, "full_name"),
     ("POST", ME_EMAIL, "email"),
     ("POST", ME_EMAIL, "current_password"),
+    ("POST", MFA_VERIFY, "challenge"),
+    ("POST", MFA_VERIFY, "code"),
+    ("POST", ME_MFA, "current_password"),
+    ("POST", ME_MFA_CONFIRM, "code"),
+    ("POST", ME_MFA_DISABLE, "code"),
     ("POST", ORDERS, "notes"),
     ("POST", ORDERS, "items.0.product_id"),
 ]
+# The endpoints that take a token: the patcher's.
+AUTHENTICATED = {ME, ME_EMAIL, ME_MFA, ME_MFA_CONFIRM, ME_MFA_DISABLE, ORDERS}
 # Free text that is returned in the response, and where to read it back from.
 ECHOED = {(ME, "full_name"), (ORDERS, "notes")}
 # Free text stored without being returned (sign-up answers only "check your inbox").
@@ -138,7 +160,20 @@ STORED = {(SIGNUP, "full_name")}
 
 
 def token_for(method: str, path: str, tokens: dict[str, str]) -> str | None:
-    return tokens["patcher@example.com"] if path in {ME, ME_EMAIL, ORDERS} else None
+    return tokens["patcher@example.com"] if path in AUTHENTICATED else None
+
+
+def test_every_operation_with_a_body_is_attacked(served: ServedProject) -> None:
+    # A new endpoint joins WRITES (and its text fields TEXT_FIELDS), or this fails.
+    schema = json.loads(served.request("GET", "/api/v1/schema/?format=json").body)
+    with_body = {
+        (method.upper(), path)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if "requestBody" in operation
+    }
+
+    assert with_body == set(WRITES)
 
 
 @pytest.mark.parametrize(("method", "path"), WRITES, ids=[path for _, path in WRITES])

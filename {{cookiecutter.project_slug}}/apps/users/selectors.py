@@ -5,6 +5,7 @@ import uuid
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.users.models import User
 
@@ -52,3 +53,8 @@ def user_stats() -> dict[str, int]:
         )
         cache.set(USER_STATS_CACHE_KEY, stats, timeout=USER_STATS_CACHE_TIMEOUT)
     return stats
+
+
+def user_mfa_enabled(*, user: User) -> bool:
+    """Whether logging in as ``user`` takes a second factor: a confirmed authenticator app."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()

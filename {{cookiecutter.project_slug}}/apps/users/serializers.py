@@ -1,14 +1,17 @@
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.models import update_last_login
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.views import APIView
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from apps.users.managers import UserManager
+from apps.users.mfa import mfa_challenge_issue
 from apps.users.models import User
 from apps.users.refresh_tokens import (
     FamilyRefreshToken,
@@ -16,12 +19,13 @@ from apps.users.refresh_tokens import (
     refresh_token_is_reused,
     refresh_token_rotate,
 )
-from apps.users.selectors import user_get
+from apps.users.selectors import user_get, user_mfa_enabled
 
 MSG_CONFIRM_EMAIL_CHANGE = "Enter your current password to change the email you log in with."
 MSG_EMAIL_CHANGE_ELSEWHERE = (
     "The email you log in with changes through users/me/email/, which mails the new address a link to confirm it."
 )
+MSG_CONFIRM_MFA_SETUP = "Enter your current password to set up two-factor authentication."
 MSG_REFRESH_REUSED = (
     "This refresh token was used before, so someone else may hold it: every session of its login has ended."
 )
@@ -137,3 +141,71 @@ class TokenVerifySerializer(jwt_serializers.TokenVerifySerializer):
         authentication = next(auth() for auth in APIView.authentication_classes if issubclass(auth, JWTAuthentication))
         authentication.get_user(authentication.get_validated_token(attrs["token"].encode()))
         return {}
+
+
+def token_pair(user: User) -> dict[str, str]:
+    """A new login's access and refresh tokens, as SimpleJWT's login issues them."""
+    refresh = RefreshToken.for_user(user)
+    if jwt_settings.UPDATE_LAST_LOGIN:
+        update_last_login(User, user)
+    return {"refresh": str(refresh), "access": str(refresh.access_token)}
+
+
+class LoginSerializer(jwt_serializers.TokenObtainPairSerializer):
+    """SimpleJWT's login; an account with two-factor authentication on gets a challenge instead of tokens."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        jwt_serializers.TokenObtainSerializer.validate(self, attrs)  # the password; refuses a wrong one
+        user = cast(User, self.user)
+        if user_mfa_enabled(user=user):
+            return {"mfa_required": True, "challenge": mfa_challenge_issue(user=user)}
+        return token_pair(user)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class MfaChallengeSerializer(serializers.Serializer):
+    """The password was right; send ``challenge`` with a code to auth/mfa/verify/ within five minutes."""
+
+    mfa_required = serializers.BooleanField()
+    challenge = serializers.CharField()
+
+
+class MfaVerifySerializer(serializers.Serializer):
+    challenge = serializers.CharField(max_length=1024)
+    code = serializers.CharField(max_length=64, help_text="A code from the authenticator app, or a recovery code.")
+
+
+class MfaStatusSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+
+
+class MfaSetupSerializer(serializers.Serializer):
+    """Whoever holds a stolen access token must not be able to lock the owner out with a device of their own."""
+
+    current_password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+
+    def validate_current_password(self, password: str) -> str:
+        if not self.context["user"].check_password(password):
+            raise serializers.ValidationError(MSG_CONFIRM_MFA_SETUP)
+        return password
+
+
+class MfaEnrolmentSerializer(serializers.Serializer):
+    """Shown once: the secret, and the otpauth:// URI of it that an authenticator app reads (often as a QR code)."""
+
+    secret = serializers.CharField()
+    provisioning_uri = serializers.CharField()
+
+
+class MfaCodeSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64, help_text="A code from the authenticator app, or a recovery code.")
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    """Shown once; each logs in once in place of a code from the app."""
+
+    recovery_codes = serializers.ListField(child=serializers.CharField())
