@@ -17,6 +17,8 @@ from pathlib import Path
 # "name=value" is a condition on a choice.
 TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
     "use_celery": (
+        "apps/observability/task_metrics.py",
+        "apps/observability/tests/test_task_metrics.py",
         "apps/observability/tests/test_task_request_id.py",
         "apps/users/tests/test_tasks.py",
         "config/celery.py",
