@@ -23,6 +23,8 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
         "apps/users/tests/test_tasks.py",
         "config/celery.py",
         "config/settings/celery_settings.py",
+        "deploy/grafana/tasks.json",
+        "deploy/prometheus/task-alerts.yml",
     ),
     "use_drf": (
         "apps/api",
