@@ -20,6 +20,9 @@ from tests.harness.live import ProjectRunner, free_port, kill_tree, wait_until
 from tests.harness.served import ADMIN_PATH, ServedProject
 from tests.verify.conftest import serve
 
+# A fixture, found by pytest under this name: the shipped nginx, here in front of `served` below.
+from tests.verify.test_proxy import nginx  # noqa: F401
+
 TOKEN = "verify-metrics-token-0123456789abcdef"  # noqa: S105
 SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][\w:]*)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -101,6 +104,23 @@ def test_the_web_refuses_a_scrape_without_the_token(served: ServedProject, autho
 
     assert status == 401
     assert "http_request" not in text
+
+
+def test_the_shipped_nginx_refuses_metrics_even_to_the_token(served: ServedProject, request) -> None:
+    nginx_port = request.getfixturevalue("nginx")
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+
+    direct = served.request("GET", "/metrics", headers=headers).status
+    connection = http.client.HTTPConnection("127.0.0.1", nginx_port, timeout=10)
+    try:
+        connection.request("GET", "/metrics", headers={**headers, "Host": "example.com"})
+        through_nginx = connection.getresponse().status
+    finally:
+        connection.close()
+
+    # gunicorn answers the token (the control); nginx does not pass the path on.
+    assert direct == 200
+    assert through_nginx == 404
 
 
 @pytest.fixture(scope="module")
