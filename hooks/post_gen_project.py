@@ -17,10 +17,14 @@ from pathlib import Path
 # "name=value" is a condition on a choice.
 TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
     "use_celery": (
+        "apps/observability/task_metrics.py",
+        "apps/observability/tests/test_task_metrics.py",
         "apps/observability/tests/test_task_request_id.py",
         "apps/users/tests/test_tasks.py",
         "config/celery.py",
         "config/settings/celery_settings.py",
+        "deploy/grafana/tasks.json",
+        "deploy/prometheus/task-alerts.yml",
     ),
     "use_drf": (
         "apps/api",

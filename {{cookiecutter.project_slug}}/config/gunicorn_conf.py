@@ -6,7 +6,10 @@ GUNICORN_CMD_ARGS too); the rest are fixed here on purpose.
 
 import math
 import os
+import tempfile
+from collections.abc import MutableMapping
 from pathlib import Path
+from typing import Any
 
 CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 
@@ -24,6 +27,36 @@ def usable_cpus(cpu_max: Path = CGROUP_CPU_MAX) -> int:
     except (OSError, ValueError):  # no cgroup v2 here, or no quota set ("max")
         return cpus
 
+
+def prepare_metrics_dir(environ: MutableMapping[str, str] = os.environ) -> Path:
+    """The directory where every worker writes its Prometheus figures, emptied of a previous run's.
+
+    Read before the application is imported (prometheus_client picks its storage at
+    import), so workers forked later all write there and any of them can answer a
+    scrape with the sum. Unset, a fresh private directory is made. Files a former
+    server left would add its counts to this one's, and it is this server's alone: never
+    share it with another process manager.
+    """
+    if not environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gunicorn-metrics-")
+    directory = Path(environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    return directory
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker is gone: its live gauges stop counting (its counters and histograms stay in the sums)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+# gunicorn loads this file as "__config__", before it imports the application; a test
+# importing it must not switch its own process to multiprocess metrics.
+if __name__ == "__config__":
+    prepare_metrics_dir()
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # Threads share a worker's memory; two processes per core plus threads handle

@@ -63,7 +63,9 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
-    # First, so that every log line of the request, from every middleware below, carries its id.
+    # Before everything it times; it also answers /metrics (apps/observability/metrics.py).
+    "apps.observability.metrics.MetricsMiddleware",
+    # First after the metrics, so that every log line of the request, from every middleware below, carries its id.
     "apps.observability.request_id.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -191,7 +193,8 @@ PASSWORD_RESET_TIMEOUT = 60 * 60
 def redis_cache(url: str) -> dict[str, Any]:
     """django-redis that degrades to cache misses when Redis is down, never to a 500."""
     return {
-        "BACKEND": "django_redis.cache.RedisCache",
+        # django-redis, counting hits and misses for the metrics.
+        "BACKEND": "apps.observability.cache.RedisCache",
         "LOCATION": url,
         "KEY_PREFIX": {{ cookiecutter.project_slug | pystr }},
         "TIMEOUT": 300,
@@ -207,7 +210,7 @@ def redis_cache(url: str) -> dict[str, Any]:
 # Local memory unless REDIS_URL is set; production.py requires Redis.
 REDIS_URL = env("REDIS_URL", default="")
 CACHES = {
-    "default": redis_cache(REDIS_URL) if REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "default": redis_cache(REDIS_URL) if REDIS_URL else {"BACKEND": "apps.observability.cache.LocMemCache"},
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "apps.core.cache"
@@ -231,6 +234,13 @@ TRUSTED_PROXIES = [
     ipaddress.ip_network(cidr.strip())
     for cidr in env.list("DJANGO_TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
 ]
+
+# Prometheus metrics (apps/observability/metrics.py): /metrics answers only a bearer of this
+# token, and does not exist while it is empty.
+METRICS_TOKEN = env("DJANGO_METRICS_TOKEN", default="")
+# Where each process of a multi-process server writes its figures for the others to read;
+# gunicorn sets it up (config/gunicorn_conf.py). Empty: one process, figures in memory.
+METRICS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", default="")
 
 X_FRAME_OPTIONS = "DENY"
 

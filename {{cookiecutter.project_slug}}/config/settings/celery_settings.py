@@ -61,6 +61,12 @@ CELERY_BEAT_SCHEDULE = {
 # Workers log through Django's LOGGING (JSON in production, with request ids).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# Where a worker answers Prometheus (apps/observability/task_metrics.py), with the
+# token of DJANGO_METRICS_TOKEN; 0 turns it off. Loopback unless told otherwise: in a
+# container, set 0.0.0.0 and let the network policy decide who reaches it.
+CELERY_WORKER_METRICS_ADDR = env("CELERY_WORKER_METRICS_ADDR", default="127.0.0.1")
+CELERY_WORKER_METRICS_PORT = env.int("CELERY_WORKER_METRICS_PORT", default=9808)
+
 # Events for Flower.
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True

@@ -17,7 +17,7 @@ TEST_REDIS_URL = env("TEST_REDIS_URL", default="")
 CACHES = {
     "default": {**redis_cache(TEST_REDIS_URL), "KEY_PREFIX": f"test-run-{os.getpid()}"}
     if TEST_REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    else {"BACKEND": "apps.observability.cache.LocMemCache"},
 }
 {%- if cookiecutter.use_celery %}
 # Tasks run in-process; tests that need the real thing start a worker.

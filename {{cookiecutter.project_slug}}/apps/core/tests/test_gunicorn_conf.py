@@ -1,6 +1,7 @@
 import importlib
 import os
 import sys
+import tempfile
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from types import ModuleType
@@ -8,7 +9,7 @@ from types import ModuleType
 import pytest
 from gunicorn.config import Config
 
-from config.gunicorn_conf import usable_cpus
+from config.gunicorn_conf import prepare_metrics_dir, usable_cpus
 
 # What the process may use without a quota (macOS has no affinity mask).
 HOST_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -65,3 +66,33 @@ def test_gunicorn_trusts_the_proxies_django_trusts(monkeypatch: pytest.MonkeyPat
 def test_gunicorn_refuses_its_own_list_of_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(RuntimeError, match="GUNICORN_FORWARDED_ALLOW_IPS is no longer read: set DJANGO_TRUSTED"):
         gunicorn_conf(monkeypatch, {"GUNICORN_FORWARDED_ALLOW_IPS": "10.0.0.2"})
+
+
+def test_a_metrics_directory_is_made_when_none_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    environ: dict[str, str] = {}
+
+    directory = prepare_metrics_dir(environ)
+
+    assert environ["PROMETHEUS_MULTIPROC_DIR"] == str(directory)
+    assert directory.is_dir()
+    assert directory.parent == tmp_path
+
+
+def test_the_named_metrics_directory_loses_a_former_runs_figures(tmp_path: Path) -> None:
+    (tmp_path / "counter_4242.db").write_bytes(b"old counts")
+    (tmp_path / "histogram_4243.db").write_bytes(b"old counts")
+    (tmp_path / "notes.txt").write_text("not ours")
+
+    prepare_metrics_dir({"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+
+    assert [path.name for path in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_importing_the_config_leaves_the_process_single(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only gunicorn, loading the file as its config, sets up the directory.
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+
+    gunicorn_conf(monkeypatch, {})
+
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ

@@ -144,7 +144,7 @@ def test_production_caches_in_redis(monkeypatch) -> None:
     settings = load("config.settings.production", monkeypatch, PRODUCTION_ENV)
 
     cache = settings.CACHES["default"]
-    assert cache["BACKEND"] == "django_redis.cache.RedisCache"
+    assert cache["BACKEND"] == "apps.observability.cache.RedisCache"
     assert cache["LOCATION"] == "redis://cache.internal:6379/0"
     assert cache["OPTIONS"]["IGNORE_EXCEPTIONS"] is True
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
@@ -219,7 +219,7 @@ def test_errors_are_reported_under_the_name_of_the_settings_in_use(monkeypatch, 
 def test_local_runs_with_no_environment(monkeypatch) -> None:
     settings = load("config.settings.local", monkeypatch, {})
 
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert settings.CACHES["default"]["BACKEND"] == "apps.observability.cache.LocMemCache"
     assert settings.DEBUG is True
     assert len(settings.SECRET_KEY) >= 50
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
@@ -267,7 +267,7 @@ def test_processes_starting_together_agree_on_one_local_key(monkeypatch, tmp_pat
 def test_tests_leave_the_redis_of_redis_url_alone(monkeypatch) -> None:
     settings = load("config.settings.test", monkeypatch, {"REDIS_URL": "redis://127.0.0.1:6379/0"})
 
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert settings.CACHES["default"]["BACKEND"] == "apps.observability.cache.LocMemCache"
 
 
 def test_tests_on_redis_keep_to_a_key_prefix_of_their_own(monkeypatch) -> None:

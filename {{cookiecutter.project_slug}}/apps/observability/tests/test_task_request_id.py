@@ -50,4 +50,4 @@ def test_the_celery_app_connects_the_publishing_handler() -> None:
     finally:
         request_id_var.reset(token)
 
-    assert headers == {"request_id": "trace-0123456789"}
+    assert headers["request_id"] == "trace-0123456789"
