@@ -11,6 +11,7 @@ from django.urls import reverse
 from apps.core import admin as core_admin
 from apps.core.admin import MSG_ACCOUNT_LOCKED
 from apps.core.ratelimit import login_attempt, login_succeeded
+from apps.users.mfa import mfa_setup
 from apps.users.models import User
 from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -76,8 +77,9 @@ def test_logins_go_through_while_the_cache_is_down() -> None:
 # --- the admin's login -----------------------------------------------------------------------
 
 
-def log_in(client: Client, email: str, password: str, address: str):
-    return client.post(reverse("admin:login"), {"username": email, "password": password}, REMOTE_ADDR=address)
+def log_in(client: Client, email: str, password: str, address: str, code: str = ""):
+    form = {"username": email, "password": password, "otp_token": code}
+    return client.post(reverse("admin:login"), form, REMOTE_ADDR=address)
 
 
 @pytest.fixture
@@ -85,10 +87,18 @@ def staff(db: None) -> User:
     return UserFactory.create(email="staff@example.com", is_staff=True)
 
 
-def test_failures_from_many_addresses_lock_the_account_even_for_the_right_password(client: Client, staff) -> None:
+@pytest.fixture
+def codes(staff: User) -> list[str]:
+    """The staff account's recovery codes: the admin wants one (or an app's code) with the password."""
+    return mfa_setup(user=staff)[1]
+
+
+def test_failures_from_many_addresses_lock_the_account_even_for_the_right_password(
+    client: Client, staff, codes
+) -> None:
     statuses = [log_in(client, staff.email, "wrong-guess", f"203.0.113.{n}").status_code for n in range(LIMIT)]
 
-    response = log_in(client, staff.email, DEFAULT_PASSWORD, "198.51.100.9")
+    response = log_in(client, staff.email, DEFAULT_PASSWORD, "198.51.100.9", codes[0])
 
     assert statuses == [200] * LIMIT
     assert response.status_code == 429
@@ -97,21 +107,24 @@ def test_failures_from_many_addresses_lock_the_account_even_for_the_right_passwo
     assert "_auth_user_id" not in client.session
 
 
-def test_a_locked_account_logs_in_once_the_window_ends(client: Client, staff, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_locked_account_logs_in_once_the_window_ends(
+    client: Client, staff, codes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for n in range(LIMIT + 1):
         log_in(client, staff.email, "wrong-guess", f"203.0.113.{n}")
 
     at(monkeypatch, WINDOW_START + WINDOW)
 
-    assert log_in(client, staff.email, DEFAULT_PASSWORD, "198.51.100.9").status_code == 302
+    assert log_in(client, staff.email, DEFAULT_PASSWORD, "198.51.100.9", codes[0]).status_code == 302
 
 
 def test_a_locked_account_leaves_other_accounts_alone(client: Client, staff) -> None:
     other = UserFactory.create(email="other@example.com", is_staff=True)
+    other_code = mfa_setup(user=other)[1][0]
     for n in range(LIMIT + 1):
         log_in(client, staff.email, "wrong-guess", f"203.0.113.{n}")
 
-    assert log_in(client, other.email, DEFAULT_PASSWORD, "203.0.113.1").status_code == 302
+    assert log_in(client, other.email, DEFAULT_PASSWORD, "203.0.113.1", other_code).status_code == 302
 
 
 def test_an_address_without_an_account_is_locked_alike(client: Client, db: None) -> None:
@@ -120,9 +133,9 @@ def test_an_address_without_an_account_is_locked_alike(client: Client, db: None)
     assert statuses == [200] * LIMIT + [429] * 2
 
 
-def test_successful_admin_logins_leave_the_allowance_whole(client: Client, staff) -> None:
+def test_successful_admin_logins_leave_the_allowance_whole(client: Client, staff, codes) -> None:
     for n in range(LIMIT + 1):
-        assert log_in(Client(), staff.email, DEFAULT_PASSWORD, f"203.0.113.{n}").status_code == 302
+        assert log_in(Client(), staff.email, DEFAULT_PASSWORD, f"203.0.113.{n}", codes[n]).status_code == 302
 
     statuses = [log_in(client, staff.email, "wrong-guess", "198.51.100.9").status_code for _ in range(LIMIT + 1)]
     assert statuses == [200] * LIMIT + [429]
