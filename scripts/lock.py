@@ -45,11 +45,14 @@ UV = Path(sys.executable).parent / "uv"
 
 
 def compile_command(python: str, group: str) -> list[str]:
-    """What the generated Makefile's `lock` target runs (a lock's header records it, and must match)."""
-    return [
-        *("pip", "compile", "--quiet", "--generate-hashes", "--python-version", python, "--python-platform", "linux"),
-        *(f"requirements/{group}.in", "-o", f"requirements/{group}.txt"),
-    ]
+    """What the generated Makefile's `lock` target runs (a lock's header records it, and must match).
+
+    --no-strip-extras keeps "coverage[toml]==..." whole: pip before 23.3 (what Python 3.11
+    and 3.12.1 ship) cannot match an extra to its hashed pin in --require-hashes mode.
+    """
+    options = ["--quiet", "--generate-hashes", "--no-strip-extras", "--python-version", python]
+    options += ["--python-platform", "linux"]
+    return ["pip", "compile", *options, f"requirements/{group}.in", "-o", f"requirements/{group}.txt"]
 
 
 def pythons() -> list[str]:
