@@ -63,7 +63,7 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
         "config/sentry.py",
     ),
     "ci_tool=github": (".github",),
-    "ci_tool=gitlab": (".gitlab-ci.yml",),
+    "ci_tool=gitlab": (".gitlab-ci.yml", "renovate.json"),
     ("ci_tool=github", "use_docker"): (".github/workflows/image.yml",),
     "use_docker": (
         ".dockerignore",
