@@ -53,7 +53,7 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
         "config/sentry.py",
     ),
     "ci_tool=github": (".github",),
-    "ci_tool=gitlab": (".gitlab-ci.yml",),
+    "ci_tool=gitlab": (".gitlab-ci.yml", "renovate.json"),
     ("ci_tool=github", "use_docker"): (".github/workflows/image.yml",),
     "use_docker": (
         ".dockerignore",
@@ -81,6 +81,13 @@ VARIANTS: dict[str, tuple[str, str, str]] = {
 }
 
 LICENSE_DIR = ".licenses"
+
+# The answers that change which packages a project installs. scripts/lock.py locks
+# every combination of them for every offered Python into LOCKS_DIR; a bake keeps
+# the pair that matches its answers as requirements/production.txt and local.txt.
+LOCK_TOGGLES = ("use_celery", "use_drf", "use_sentry")
+LOCKS_DIR = "requirements/locks"
+LOCK_FILES = ("production.txt", "local.txt")
 
 
 def remove_path(path: Path) -> None:
@@ -140,11 +147,28 @@ def install_license(root: Path, license_name: str) -> None:
     remove_path(root / LICENSE_DIR)
 
 
+def lock_key(answers: dict[str, object]) -> str:
+    """The folder under LOCKS_DIR of a bake's locks, e.g. "python3.12-celery-drf" or "python3.13-none"."""
+    features = [name.removeprefix("use_") for name in LOCK_TOGGLES if answers.get(name)]
+    return "-".join([f"python{answers['python_version']}", *(features or ["none"])])
+
+
+def install_locks(root: Path, answers: dict[str, object]) -> None:
+    """Keep the locks of this bake's dependency set and Python; drop every other one."""
+    source = root / LOCKS_DIR / lock_key(answers)
+    for name in LOCK_FILES:
+        if not (source / name).is_file():
+            raise FileNotFoundError(f"the template has no {name} for {source.name} (scripts/lock.py makes it)")
+        shutil.copyfile(source / name, root / "requirements" / name)
+    remove_path(root / LOCKS_DIR)
+
+
 def main() -> int:
     answers = json.loads(r"""{{ cookiecutter | tojson }}""")
     root = Path.cwd()
     remove_disabled_features(root, answers)
     choose_variants(root, answers)
+    install_locks(root, answers)
     install_license(root, str(answers["open_source_license"]))
     return 0
 

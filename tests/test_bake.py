@@ -477,7 +477,7 @@ def test_example_app_is_removed_in_one_step(cookies_session, project_python: Pat
 # --- the generated project's own CI, run natively ---------------------------------
 
 SKIPPED_CI_STEPS = (
-    "python -m pip install -r requirements/local.txt",  # the shared virtualenv already has it
+    "python -m pip install --require-hashes -r requirements/local.txt",  # the shared virtualenv has it
     "pip_audit",  # asks a vulnerability service; the template's reliability suite covers it
 )
 

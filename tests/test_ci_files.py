@@ -1,12 +1,12 @@
 """Generated CI and tooling files, checked by their platforms' own validators.
 
-A file that GitLab, GitHub, Compose or pre-commit would reject fails here, before a
-user's first push: check-jsonschema with the schemas it ships (GitLab CI, GitHub
-workflows, the Compose specification; nothing is downloaded), actionlint for what a
-schema cannot see in a workflow (expressions, contexts, job references) and
-`pre-commit validate-config`. hadolint runs on every bake's Dockerfile in
-tests/test_bake.py. Each validator is also fed a broken copy of a generated file: a
-check that could not fail would show here.
+A file that GitLab, GitHub, Dependabot, Renovate, Compose or pre-commit would reject
+fails here, before a user's first push: check-jsonschema with the schemas it ships
+(GitLab CI, GitHub workflows, Dependabot, Renovate, the Compose specification; nothing
+is downloaded), actionlint for what a schema cannot see in a workflow (expressions,
+contexts, job references) and `pre-commit validate-config`. hadolint runs on every
+bake's Dockerfile in tests/test_bake.py. Each validator is also fed a broken copy of a
+generated file: a check that could not fail would show here.
 """
 
 from __future__ import annotations
@@ -64,6 +64,12 @@ VALIDATORS: dict[str, tuple[str, Callable[[dict[str, object]], bool], Validator]
         check_jsonschema("vendor.github-workflows"),
     ),
     "actionlint": (".github/workflows/*.yml", lambda a: a["ci_tool"] == "github", actionlint),
+    "dependabot-schema": (
+        ".github/dependabot.yml",
+        lambda a: a["ci_tool"] == "github",
+        check_jsonschema("vendor.dependabot"),
+    ),
+    "renovate-schema": ("renovate.json", lambda a: a["ci_tool"] == "gitlab", check_jsonschema("vendor.renovate")),
     "compose-schema": ("compose*.yml", lambda a: bool(a["use_docker"]), check_jsonschema("vendor.compose-spec")),
     "pre-commit": (".pre-commit-config.yaml", lambda a: True, pre_commit_config),
 }
@@ -142,6 +148,17 @@ BROKEN = {
         r"run: lint-imports$",
         "run: lint-imports --config ${{ github.ref_nmae }}",
         'property "ref_nmae" is not defined',
+    ),
+    "dependabot-unknown-ecosystem": Break(
+        "dependabot-schema",
+        "github",
+        ".github/dependabot.yml",
+        r"package-ecosystem: pip$",
+        "package-ecosystem: pipenv-compile",
+        "pipenv-compile",
+    ),
+    "renovate-option-of-the-wrong-type": Break(
+        "renovate-schema", "gitlab", "renovate.json", r'"enabled": true', '"enabled": "yes"', "'yes' is not of type"
     ),
     "compose-unknown-service-key": Break(
         "compose-schema",

@@ -36,8 +36,8 @@ KEY_FILES = (
     "config/settings/base.py",
     "config/settings/production.py",
     "config/urls.py",
-    "requirements/base.txt",
-    "requirements/production.txt",
+    "requirements/base.in",  # the declarations; the locks are long, and tests/test_locks.py checks them
+    "requirements/production.in",
     "pyproject.toml",
     "Makefile",
     ".github/workflows/ci.yml",  # no preset uses GitLab CI

@@ -8,11 +8,12 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import venv
 from pathlib import Path
 
-from tests.harness.template import CACHE_DIR, PROJECT_TEMPLATE, bake
+from tests.harness.template import CACHE_DIR, PROJECT_TEMPLATE, load_hook
+
+post_gen = load_hook("post_gen_project")
 
 
 def interpreter_version(interpreter: str | Path) -> str:
@@ -42,17 +43,26 @@ def find_python(version: str) -> str | None:
     return None
 
 
+def superset_lock(interpreter: str | Path = sys.executable) -> Path:
+    """The development lock of a bake with every dependency toggle on, for the interpreter's Python.
+
+    Every other bake's lock for that Python is a subset of it, at the same versions
+    (scripts/lock.py seeds them from it), so one virtualenv runs them all.
+    """
+    python = ".".join(interpreter_version(interpreter).split()[0].split(".")[:2])
+    answers = {"python_version": python, **dict.fromkeys(post_gen.LOCK_TOGGLES, True)}
+    return PROJECT_TEMPLATE / post_gen.LOCKS_DIR / post_gen.lock_key(answers) / "local.txt"
+
+
 def requirements_digest(interpreter: str | Path = sys.executable) -> str:
-    """What a project virtualenv is made of: the interpreter's exact version and every requirement file."""
+    """What a project virtualenv is made of: the interpreter's exact version and the lock it installs."""
     digest = hashlib.sha256(interpreter_version(interpreter).encode())
-    for path in sorted((PROJECT_TEMPLATE / "requirements").glob("*.txt")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+    digest.update(superset_lock(interpreter).read_bytes())
     return digest.hexdigest()[:16]
 
 
 def project_venv(interpreter: str | Path = sys.executable) -> Path:
-    """One virtualenv for every baked project, installed once and reused while the pins stay the same.
+    """One virtualenv for every baked project, installed once from the superset lock and reused while it is unchanged.
 
     Made with ``interpreter`` (by default the Python running the tests); each interpreter
     version gets its own. Several test runs may share the cache directory: one installs,
@@ -70,12 +80,8 @@ def project_venv(interpreter: str | Path = sys.executable) -> Path:
                 venv.create(venv_dir, with_pip=True)
             else:  # venv.create always makes a venv of the running Python
                 subprocess.run([str(interpreter), "-m", "venv", str(venv_dir)], check=True)
-            with tempfile.TemporaryDirectory() as scratch:
-                # Requirements with every toggle on (the defaults) are a superset of any other bake's.
-                requirements = bake(Path(scratch), {"project_slug": "requirements_source"}) / "requirements"
-                pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-                subprocess.run(
-                    [*pip, "-r", requirements / "local.txt", "-r", requirements / "production.txt"], check=True
-                )
+            # As a developer installs it (make install): every file checked against the lock's hashes.
+            pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--require-hashes"]
+            subprocess.run([*pip, "-r", superset_lock(interpreter)], check=True)
             marker.touch()
     return python

@@ -16,7 +16,7 @@ import pytest
 
 from tests.harness.template import bake
 
-REQUIREMENTS = ("base.txt", "production.txt", "local.txt")
+REQUIREMENTS = ("production.txt", "local.txt")
 UNAUDITED = "could not be audited"
 
 
@@ -24,7 +24,7 @@ def test_pinned_requirements_have_no_known_vulnerability(tmp_path: Path) -> None
     requirements = bake(tmp_path, {"project_slug": "audited"}) / "requirements"
     report = tmp_path / "audit.json"
 
-    # --no-deps: every file pins every package, transitive ones included, so nothing needs resolving.
+    # --no-deps: each lock pins every package, transitive ones included, so nothing needs resolving.
     result = subprocess.run(
         [
             sys.executable,
