@@ -5,27 +5,18 @@ codes once, to this terminal only: nothing is logged, and they cannot be shown a
 Hand them to the account's owner over a channel you trust.
 """
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
 
+from apps.users.management.account_command import AccountCommand
 from apps.users.mfa import mfa_setup
-from apps.users.selectors import user_get_by_email
-
-MSG_NO_SUCH_USER = "No account uses {email}."
+from apps.users.models import User
 
 
-class Command(BaseCommand):
+class Command(AccountCommand):
     help = "Set up two-factor authentication for an account; prints its secret and recovery codes once."
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("email", help="The account's login email.")
-
-    def handle(self, *args: Any, email: str, **options: Any) -> None:
-        user = user_get_by_email(email=email)
-        if user is None:
-            raise CommandError(MSG_NO_SUCH_USER.format(email=email))
+    def handle_account(self, user: User) -> None:
         try:
             enrolment, recovery_codes = mfa_setup(user=user)
         except ValidationError as error:
