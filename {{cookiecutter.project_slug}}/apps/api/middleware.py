@@ -11,7 +11,7 @@ class PrivateAPIResponseMiddleware:
     """Mark every answer to an authenticated API request ``Cache-Control: private, no-store``.
 
     Without the header a shared cache (a CDN, a corporate proxy) may keep one user's
-    profile or orders and serve them to the next, and a browser keeps them on disk
+    profile or data and serve them to the next, and a browser keeps them on disk
     after logout. A view that sets its own Cache-Control keeps it; anonymous answers
     (sign-up, the schema) are left as they are.
     """
