@@ -61,7 +61,9 @@ def login_succeeded(cache: BaseCache, *, email: str, now: float) -> None:
 def _account_key(email: str) -> str:
     # Folded as the login folds it (UserManager.normalize_email), so "Ann@X.com" buys no fresh
     # attempts for ann@x.com; a digest keeps a 254-character address within the cache's key size.
-    return f"login-failures:{hashlib.sha256(email.strip().lower().encode()).hexdigest()}"
+    # A login form takes any text: a lone surrogate cannot be UTF-8, but it still names one count.
+    folded = email.strip().lower().encode(errors="surrogatepass")
+    return f"login-failures:{hashlib.sha256(folded).hexdigest()}"
 
 
 def client_address(request: HttpRequest) -> str:

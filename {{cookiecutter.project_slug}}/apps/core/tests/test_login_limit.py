@@ -62,6 +62,11 @@ def test_spellings_of_one_address_share_its_count_and_other_accounts_keep_theirs
     assert login_attempt(cache, email="bob@example.com", now=WINDOW_START) is None
 
 
+def test_an_address_no_mail_could_carry_is_counted_too() -> None:
+    # A lone surrogate is not UTF-8: the login form's text still names one count, not a 500.
+    assert attempts("ann\udcff@example.com", LIMIT + 1) == [None] * LIMIT + [float(WINDOW)]
+
+
 def test_logins_go_through_while_the_cache_is_down() -> None:
     # What django-redis answers with IGNORE_EXCEPTIONS while Redis is unreachable.
     down = cast(
