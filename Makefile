@@ -5,17 +5,23 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := test
+# pytest-xdist workers for `make test` and `make verify`: one more than the cores, as much of the
+# time goes to waiting on subprocesses and servers. tests/conftest.py keeps each bake on one worker.
+PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup --durations=15
 .PHONY: test lint format bake snapshots services bench verify clean
 
+# pip installs the pinned uv, and uv the rest: it fetches in parallel (CI starts from nothing).
 $(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements-dev.txt)"
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
 	touch $@
 
 test: $(VENV)/.installed ## The full suite: hooks, every bake, generated suites (PostgreSQL tests need TEST_DATABASE_URL)
 	$(PY) -m ruff check hooks tests scripts local_extensions.py toml_literals.py answer_filters.py
 	$(PY) -m ruff format --check hooks tests scripts local_extensions.py toml_literals.py answer_filters.py
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_PARALLEL)
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check hooks tests scripts local_extensions.py toml_literals.py answer_filters.py
@@ -37,7 +43,7 @@ bench: $(VENV)/.installed ## Benchmark a baked project: bake-to-green time, load
 	$(PY) -m scripts.bench $(BENCH_ARGS)
 
 verify: $(VENV)/.installed ## The reliability suite: fuzzing, load, faults, hostile input, a browser, pip-audit (needs the services)
-	$(PY) -m pytest tests/verify
+	$(PY) -m pytest $(PYTEST_PARALLEL) tests/verify
 
 services: ## Start PostgreSQL and Redis on loopback (Debian packages, as root); prints the env to export
 	@bash scripts/services.sh

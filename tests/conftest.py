@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,46 @@ from tests.harness.live import create_database
 from tests.harness.process import require_services, required_tool
 from tests.harness.template import Bakery
 from tests.harness.venvs import project_venv
+
+
+def xdist_group(item: pytest.Item) -> str:
+    """The tests that must share a worker: a module, split by the values of its module-scoped parameters.
+
+    `make test` runs under pytest-xdist with `--dist loadgroup`. A module-scoped bake is made
+    once per worker that asks for it, so each (module, bake) goes to one worker whole, while
+    different bakes of one module (tests/test_bake.py's twelve) spread over the workers.
+    """
+    group = item.nodeid.split("::", 1)[0]
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None:
+        definitions = item._fixtureinfo.name2fixturedefs
+        for name, value in sorted(callspec.params.items()):
+            if name in definitions and definitions[name][-1].scope in {"module", "session"}:
+                group += f"[{name}={json.dumps(value, sort_keys=True, default=str)}]"
+    return group
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One mypy cache for every bake a worker checks: the stubs of Django and DRF are analysed once.
+
+    mypy validates each cached module against its source's hash, so a bake's own modules
+    are still checked (and a change in one invalidates its dependents); only unchanged
+    modules, in practice the third-party stubs in the shared virtualenv, come from the cache.
+    The bakes run mypy through `python -m mypy` or `make`, both of which read MYPY_CACHE_DIR.
+    """
+    previous = os.environ.get("MYPY_CACHE_DIR")
+    os.environ["MYPY_CACHE_DIR"] = str(tmp_path_factory.mktemp("mypy-cache"))
+    yield
+    if previous is None:
+        del os.environ["MYPY_CACHE_DIR"]
+    else:
+        os.environ["MYPY_CACHE_DIR"] = previous
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ OTHER_PYTHONS = [
 CHECKS = {
     "ruff-check": ["-m", "ruff", "check", "--no-cache", "."],
     "ruff-format": ["-m", "ruff", "format", "--check", "--no-cache", "."],
-    "mypy": ["-m", "mypy", "--cache-dir", "/dev/null", "."],
+    "mypy": ["-m", "mypy", "."],
     "django-check": ["manage.py", "check", "--fail-level", "WARNING"],
     "migrations": ["manage.py", "makemigrations", "--check", "--dry-run"],
     "generated-suite": ["-m", "pytest", "-q", "-p", "no:cacheprovider"],

@@ -102,6 +102,16 @@ BAKES: dict[str, Answers] = {
     },
 }
 
+# Bakes whose generated suite would only repeat another's: they differ from their partner in
+# the license, the declared Python's Dockerfile, CI files and locks, and nothing the suite
+# reads (tests/test_bake.py holds them to that), so only the partner's suite runs.
+SUITE_TWINS: dict[str, str] = {
+    "bsd-python311": "default",
+    "apache-python313": "default",
+    "gitlab-no-example": "no-example",
+}
+SUITE_BAKES = [name for name in BAKES if name not in SUITE_TWINS]
+
 DOMAIN_BAKES: dict[str, Answers] = {
     "default": {"project_slug": "domains_default"},
     "no-drf-no-example": {"project_slug": "domains_plain", "use_drf": "no", "include_example_app": "no"},

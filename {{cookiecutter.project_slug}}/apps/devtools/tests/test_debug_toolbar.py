@@ -14,22 +14,24 @@ from django.urls import NoReverseMatch, reverse
 
 PROJECT = Path(__file__).resolve().parents[3]
 TOOLBAR = 'id="djDebugRoot"'
-# Each request of argv[1] under the settings of the environment, in a process of its own: the
-# test settings of this one cannot become local settings. With "login", on a migrated database,
-# as a user logged in to the admin. Prints each page's status and text.
+# Every request of argv[1] under the settings of the environment, in one process of its own: the
+# test settings of this one cannot become local settings, and one process for all of them keeps
+# the suite quick. A request marked "login" comes from a user logged in to the admin, on a
+# migrated database. Prints each page's status and text.
 SERVE = """
 import json, sys
 import django
 django.setup()
 from django.test import Client
-login = sys.argv[2:] == ["login"]
-if login:
+requests = json.loads(sys.argv[1])
+user = None
+if any(login for *_, login in requests):
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user("developer@example.com")
 answers = []
-for path, address, accept in json.loads(sys.argv[1]):
+for path, address, accept, login in requests:
     client = Client(HTTP_HOST="localhost", REMOTE_ADDR=address, HTTP_ACCEPT=accept)
     if login:
         client.force_login(user)
@@ -38,10 +40,23 @@ for path, address, accept in json.loads(sys.argv[1]):
 print(json.dumps(answers))
 """
 HTML = "text/html"
+# name: (path, client address, Accept, logged in to the admin)
+REQUESTS = {
+    "start": ("/", "127.0.0.1", HTML, False),
+    "admin_login": ("/admin/login/", "127.0.0.1", HTML, False),
+    "admin_login_ipv6": ("/admin/login/", "::1", HTML, False),
+    "toolbar_script": ("/static/debug_toolbar/js/toolbar.js", "", "", False),
+    "start_from_elsewhere": ("/", "203.0.113.7", HTML, False),
+    "admin_login_from_elsewhere": ("/admin/login/", "192.168.1.20", HTML, False),
+{%- if cookiecutter.use_drf %}
+    "api_with_session": ("/api/v1/users/me/", "127.0.0.1", HTML, True),
+{%- endif %}
+}
 
 
-def local_pages(*requests: tuple[str, str, str], logged_in: bool = False) -> list[tuple[int, str]]:
-    """(status, body) of each (path, client address, Accept) request, served by config.settings.local."""
+@pytest.fixture(scope="module")
+def local_pages() -> dict[str, tuple[int, str]]:
+    """(status, body) of each of REQUESTS, served by config.settings.local."""
     env = {name: value for name, value in os.environ.items() if not name.startswith(("DJANGO_", "DATABASE_"))}
     env |= {
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
@@ -51,7 +66,7 @@ def local_pages(*requests: tuple[str, str, str], logged_in: bool = False) -> lis
         "DJANGO_SECRET_KEY": "local-settings-under-test-" + "x" * 40,
     }
     result = subprocess.run(  # noqa: S603 (this interpreter, a fixed script)
-        [sys.executable, "-c", SERVE, json.dumps(requests), *(["login"] if logged_in else [])],
+        [sys.executable, "-c", SERVE, json.dumps(list(REQUESTS.values()))],
         cwd=PROJECT,
         env=env,
         capture_output=True,
@@ -60,13 +75,11 @@ def local_pages(*requests: tuple[str, str, str], logged_in: bool = False) -> lis
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    return [(status, body) for status, body in json.loads(result.stdout)]
+    return {name: (status, body) for name, (status, body) in zip(REQUESTS, json.loads(result.stdout), strict=True)}
 
 
-def test_local_pages_for_this_machine_carry_the_toolbar() -> None:
-    pages = [("/", "127.0.0.1", HTML), ("/admin/login/", "127.0.0.1", HTML), ("/admin/login/", "::1", HTML)]
-
-    answers = local_pages(*pages)
+def test_local_pages_for_this_machine_carry_the_toolbar(local_pages: dict[str, tuple[int, str]]) -> None:
+    answers = [local_pages[name] for name in ("start", "admin_login", "admin_login_ipv6")]
 
     assert [status for status, _ in answers] == [200, 200, 200]
     assert all(TOOLBAR in body for _, body in answers)
@@ -76,9 +89,9 @@ def test_local_pages_for_this_machine_carry_the_toolbar() -> None:
 {%- if cookiecutter.use_drf %}
 
 
-def test_the_browsable_api_carries_the_toolbar_for_the_admin_session() -> None:
+def test_the_browsable_api_carries_the_toolbar_for_the_admin_session(local_pages: dict[str, tuple[int, str]]) -> None:
     # A browser sends no bearer token: locally, the API also accepts the admin's login session.
-    [(status, page)] = local_pages(("/api/v1/users/me/", "127.0.0.1", HTML), logged_in=True)
+    status, page = local_pages["api_with_session"]
 
     assert status == 200
     assert "developer@example.com" in page
@@ -86,8 +99,8 @@ def test_the_browsable_api_carries_the_toolbar_for_the_admin_session() -> None:
 {%- endif %}
 
 
-def test_the_toolbar_keeps_to_the_content_security_policy() -> None:
-    (_, page), (_, script) = local_pages(("/", "127.0.0.1", HTML), ("/static/debug_toolbar/js/toolbar.js", "", ""))
+def test_the_toolbar_keeps_to_the_content_security_policy(local_pages: dict[str, tuple[int, str]]) -> None:
+    (_, page), (_, script) = local_pages["start"], local_pages["toolbar_script"]
     toolbar = page[page.index(TOOLBAR) :]
 
     # script-src 'self': an inline script would not run, a script of this origin does.
@@ -96,8 +109,8 @@ def test_the_toolbar_keeps_to_the_content_security_policy() -> None:
     assert "djdt" in script
 
 
-def test_other_addresses_get_no_toolbar() -> None:
-    answers = local_pages(("/", "203.0.113.7", HTML), ("/admin/login/", "192.168.1.20", HTML))
+def test_other_addresses_get_no_toolbar(local_pages: dict[str, tuple[int, str]]) -> None:
+    answers = [local_pages["start_from_elsewhere"], local_pages["admin_login_from_elsewhere"]]
 
     assert [status for status, _ in answers] == [200, 200]
     assert all(TOOLBAR not in body for _, body in answers)

@@ -10,7 +10,9 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 
 from apps.devtools.management.commands import startdomain as sd
 
@@ -60,6 +62,36 @@ def project(tmp_path: Path, settings, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def shared_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One copy for the tests whose command must be refused: copying the project is most of their time."""
+    return make_project(tmp_path_factory.mktemp("refusals"), Path(django_settings.BASE_DIR))
+
+
+@pytest.fixture
+def unchanged_project(shared_copy: Path, settings, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shared copy, as ``project`` sets it up; each test using it checks that it changed nothing."""
+    monkeypatch.setattr(sd, "API_SCAFFOLD", shared_copy.parent / "no-api-scaffold")
+    settings.BASE_DIR = shared_copy
+    return shared_copy
+
+
+@pytest.fixture(scope="module")
+def widgets_made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, list[str], str]:
+    """A copy in which startdomain made apps/widgets once: (root, settings before, apps before, output).
+
+    Several tests read the outcome of that one run: each run writes the first migration in a
+    process of its own.
+    """
+    root = make_project(tmp_path_factory.mktemp("widgets"), Path(django_settings.BASE_DIR))
+    settings_before = (root / sd.SETTINGS_FILE).read_text()
+    apps_before = app_dirs(root)
+    with pytest.MonkeyPatch.context() as patch, override_settings(BASE_DIR=root):
+        patch.setattr(sd, "API_SCAFFOLD", root.parent / "no-api-scaffold")
+        output = startdomain("widgets")
+    return root, settings_before, apps_before, output
+
+
 def startdomain(*args: str) -> str:
     out = StringIO()
     call_command("startdomain", *args, stdout=out)
@@ -90,15 +122,17 @@ def startdomain(*args: str) -> str:
         ),
     ],
 )
-def test_bad_names_are_refused_with_one_line_and_change_nothing(project: Path, name: str, message: str) -> None:
-    before = snapshot(project)
+def test_bad_names_are_refused_with_one_line_and_change_nothing(
+    unchanged_project: Path, name: str, message: str
+) -> None:
+    before = snapshot(unchanged_project)
 
     with pytest.raises(CommandError) as excinfo:
         startdomain(name)
 
     assert str(excinfo.value) == message
     assert "\n" not in message
-    assert snapshot(project) == before
+    assert snapshot(unchanged_project) == before
 
 
 @pytest.mark.parametrize(
@@ -111,21 +145,18 @@ def test_bad_names_are_refused_with_one_line_and_change_nothing(project: Path, n
         ("Class", sd.MSG_MODEL_CLASHES.format(model="Class")),
     ],
 )
-def test_bad_model_names_are_refused(project: Path, model: str, message: str) -> None:
-    before = snapshot(project)
+def test_bad_model_names_are_refused(unchanged_project: Path, model: str, message: str) -> None:
+    before = snapshot(unchanged_project)
 
     with pytest.raises(CommandError) as excinfo:
         startdomain("widgets", "--model", model)
 
     assert str(excinfo.value) == message
-    assert snapshot(project) == before
+    assert snapshot(unchanged_project) == before
 
 
-def test_creates_the_app_and_registers_it_in_local_apps(project: Path) -> None:
-    settings_before = (project / sd.SETTINGS_FILE).read_text()
-    apps_before = app_dirs(project)
-
-    output = startdomain("widgets")
+def test_creates_the_app_and_registers_it_in_local_apps(widgets_made: tuple[Path, str, list[str], str]) -> None:
+    project, settings_before, apps_before, output = widgets_made
 
     assert created_files(project, "widgets") == APP_FILES
     assert app_dirs(project) == sorted([*apps_before, "widgets"])
@@ -168,8 +199,8 @@ def make_the_final_move_fail(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Path, "rename", fail)
 
 
-def test_a_second_run_is_refused_and_changes_nothing(project: Path) -> None:
-    startdomain("widgets")
+def test_a_second_run_is_refused_and_changes_nothing(widgets_made: tuple[Path, str, list[str], str], settings) -> None:
+    project = settings.BASE_DIR = widgets_made[0]
     before = snapshot(project)
 
     with pytest.raises(CommandError) as excinfo:
@@ -179,8 +210,10 @@ def test_a_second_run_is_refused_and_changes_nothing(project: Path) -> None:
     assert snapshot(project) == before
 
 
-def test_an_app_already_in_local_apps_is_refused(project: Path) -> None:
-    startdomain("widgets")
+def test_an_app_already_in_local_apps_is_refused(
+    widgets_made: tuple[Path, str, list[str], str], tmp_path: Path, settings
+) -> None:
+    project = settings.BASE_DIR = make_project(tmp_path, widgets_made[0])
     shutil.rmtree(project / "apps" / "widgets")
     before = snapshot(project)
 
