@@ -47,7 +47,7 @@ def run(
     args: list[str],
     cwd: Path,
     env: Mapping[str, str] | None = None,
-    timeout: float = 300,
+    timeout: float = 900,
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
