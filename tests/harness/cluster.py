@@ -45,6 +45,10 @@ class Replica:
 
     def start(self) -> Replica:
         """A new gunicorn on the same port, returned once `/readyz` answers 200 (database and cache reachable)."""
+        return self.launch().wait_ready()
+
+    def launch(self) -> Replica:
+        """Start a new gunicorn and return at once: several replicas boot side by side, then `wait_ready()`."""
         self.generation += 1
         # Each server's metrics directory is its own (see gunicorn_conf.prepare_metrics_dir).
         metrics = self.workdir / f"{self.name}-{self.generation}-metrics"
@@ -53,6 +57,9 @@ class Replica:
         )
         command = [str(runner.python), *GUNICORN, "-b", f"127.0.0.1:{self.port}", "-w", str(self.workers)]
         self.process = runner.popen(command, self.log)
+        return self
+
+    def wait_ready(self) -> Replica:
         wait_until(self.ready, 90, f"replica {self.name} to answer /readyz")
         return self
 
@@ -96,6 +103,9 @@ class Worker:
         return self.workdir / f"worker-{self.name}.log"
 
     def start(self) -> Worker:
+        return self.launch().wait_ready()
+
+    def launch(self) -> Worker:
         env = {
             **self.runner.env,
             # A worker process keeps no connection pool (config/settings/production.py says why).
@@ -108,6 +118,10 @@ class Worker:
             "-Q", self.queues, "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
         ]  # fmt: skip
         self.process = runner.popen(command, self.log)
+        return self
+
+    def wait_ready(self) -> Worker:
+        assert self.process is not None
         wait_until(
             lambda: "ready." in self.log.read_text() or self.process.poll() is not None, 90, f"worker {self.name}"
         )
