@@ -6,7 +6,8 @@ them share one PostgreSQL database and Redis (the cache and the broker, in datab
 their own on the server scripts/services.sh starts). Nothing a request leaves behind may
 live in one process: what one replica writes, the other reads.
 
-- a login through one replica works on the other, and a logout on one is honoured by both;
+- a login through one replica works on the other, and a logout or a password change on
+  one is honoured by both; so does an admin session;
 - an order created through one replica is read through the other;
 - rate limits count the attempts of both replicas together;
 - a rolling restart (SIGTERM to one replica, a new one on its port, ready; then the
@@ -34,7 +35,8 @@ from tests.harness.cluster import HAProxy, Replica, Worker
 from tests.harness.live import wait_until
 from tests.harness.load import Load, LoadResult
 from tests.harness.process import required_tool
-from tests.harness.served import PASSWORD, PROXY_HEADERS, USER_EMAIL, Response, ServedProject, request
+from tests.harness.served import OTHER_EMAIL, PASSWORD, PROXY_HEADERS, USER_EMAIL, Response, ServedProject, request
+from tests.test_live_cache import ADMIN_EMAIL, Client
 from tests.verify.conftest import assert_problem
 
 # Databases on the shared Redis that no other test uses: the cache (sessions, rate
@@ -117,8 +119,8 @@ def cluster(tmp_path_factory, postgres_url: str, redis_url: str) -> Iterator[Clu
         flush_redis(served, *redis_urls)
 
 
-def login(cluster: Cluster, replica: str, client: str) -> dict[str, str]:
-    answer = cluster.on(replica, "POST", TOKEN, client, json_body={"email": USER_EMAIL, "password": PASSWORD})
+def login(cluster: Cluster, replica: str, client: str, email: str = USER_EMAIL) -> dict[str, str]:
+    answer = cluster.on(replica, "POST", TOKEN, client, json_body={"email": email, "password": PASSWORD})
     assert answer.status == 200, answer.body
     return answer.json()
 
@@ -147,6 +149,53 @@ def test_a_login_through_one_replica_works_on_the_other_and_a_logout_on_either_e
 
     # Then replica b refuses it too
     assert_problem(cluster.on("b", "POST", REFRESH, json_body={"refresh": rotated.json()["refresh"]}), 401)
+
+
+def reset_link(cluster: Cluster, email: str) -> dict[str, str]:
+    """The uid and token of the password-reset mail a worker sent to ``email``."""
+    link = re.compile(r"/reset-password/(?P<uid>[^/\s]+)/(?P<token>[^/\s]+)/")
+
+    def found() -> re.Match | None:
+        texts = [path.read_text() for path in cluster.mail_dir.iterdir()]
+        return next((m for text in texts if f"To: {email}" in text for m in [link.search(text)] if m), None)
+
+    wait_until(lambda: found() is not None, 60, f"the reset mail to {email}")
+    return found().groupdict()
+
+
+def test_a_password_changed_through_one_replica_ends_the_tokens_the_other_gave(cluster: Cluster) -> None:
+    # Given tokens obtained through replica a
+    tokens = login(cluster, "a", "192.0.2.13", OTHER_EMAIL)
+
+    # When the password is reset through replica b (a worker mails the link)
+    asked = cluster.on("b", "POST", RESET, "192.0.2.13", json_body={"email": OTHER_EMAIL})
+    assert asked.status == 202, asked.body
+    confirm = {**reset_link(cluster, OTHER_EMAIL), "password": "another-Horse-43"}
+    changed = cluster.on("b", "POST", f"{RESET}confirm/", "192.0.2.13", json_body=confirm)
+    assert changed.status == 204, changed.body
+
+    # Then replica a refuses both tokens it gave
+    assert assert_problem(cluster.on("a", "GET", ME, token=tokens["access"]), 401)["code"] == "password_changed"
+    assert_problem(cluster.on("a", "POST", REFRESH, json_body={"refresh": tokens["refresh"]}), 401)
+
+
+def test_an_admin_session_started_through_one_replica_is_honoured_by_the_other(cluster: Cluster) -> None:
+    # Given an admin (with two-factor authentication, as production requires) logged in through replica a
+    [code] = cluster.served.runner.shell(
+        "from apps.users.mfa import mfa_setup\nfrom apps.users.models import User\n"
+        f"admin = User.objects.create_superuser({ADMIN_EMAIL!r}, {PASSWORD!r})\n"
+        "print(mfa_setup(user=admin)[1][0])"
+    ).split()
+    browser = Client(cluster.replicas["a"].port, "192.0.2.14")
+    status, _ = browser.try_logging_in(code=code, email=ADMIN_EMAIL)
+    assert status == 302
+    assert browser.is_logged_in()
+
+    # When the same browser's next request reaches replica b
+    browser.port = cluster.replicas["b"].port
+
+    # Then the session is there (PostgreSQL, with Redis in front), not in a's memory
+    assert browser.is_logged_in()
 
 
 def test_an_order_created_through_one_replica_is_read_through_the_other(cluster: Cluster) -> None:
