@@ -42,7 +42,7 @@ bench: $(VENV)/.installed ## Benchmark a baked project: bake-to-green time, load
 	@if [ -z "$$TEST_DATABASE_URL" ]; then eval "$$(bash scripts/services.sh)"; fi; \
 	$(PY) -m scripts.bench $(BENCH_ARGS)
 
-verify: $(VENV)/.installed ## The reliability suite: fuzzing, load, faults, hostile input, a browser, pip-audit (needs the services)
+verify: $(VENV)/.installed ## The reliability suite: fuzzing, load, faults, hostile input, scale-out, a browser, pip-audit (needs the services)
 	$(PY) -m pytest $(PYTEST_PARALLEL) tests/verify
 
 services: ## Start PostgreSQL and Redis on loopback (Debian packages, as root); prints the env to export

@@ -5,12 +5,13 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 
-from tests.harness.load import run_load
+from tests.harness.load import Load, run_load
 from tests.harness.served import PROXY_HEADERS
 
 # Quotes, a backslash and a newline: the Lua script must carry them byte for byte.
@@ -104,3 +105,19 @@ def test_server_errors_and_missing_headers_are_errors(port: int) -> None:
     assert refused.errors == refused.requests
     assert failing.status_counts["5xx"] == failing.requests > 0
     assert failing.errors == failing.requests
+
+
+def test_a_load_stopped_early_reports_what_it_sent(port: int) -> None:
+    # Given a load meant to run for half a minute
+    load = Load(port, "/", headers={**PROXY_HEADERS, "Authorization": AUTHORIZATION}, connections=2).start(30)
+    time.sleep(1.5)
+
+    # When it is stopped after a second and a half
+    started = time.monotonic()
+    result = load.stop()
+
+    # Then it ends at once, and what it had sent is counted like a full run
+    assert time.monotonic() - started < 5
+    assert result.requests > 0
+    assert result.status_counts["2xx"] == result.requests
+    assert result.errors == 0

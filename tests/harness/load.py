@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -126,45 +127,79 @@ def run_load(
 
     ``bodies``: none, one, or several sent in turn (to spread writes over many rows).
     """
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise RuntimeError(MSG_NO_WRK)
-    threads = max(1, min(threads, connections))
-    # wrk counts whole seconds of run time.
-    seconds = max(1, math.ceil(duration))
-    with tempfile.TemporaryDirectory(prefix="load-") as scratch:
-        script = Path(scratch) / "load.lua"
+    load = Load(port, path, method=method, headers=headers, bodies=bodies, connections=connections, threads=threads)
+    return load.start(duration).wait()
+
+
+class Load:
+    """One wrk run in the background: `start()` it, do something else, then `wait()` or `stop()` for the result."""
+
+    def __init__(
+        self,
+        port: int,
+        path: str,
+        *,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        bodies: Sequence[str] = (),
+        connections: int = 16,
+        threads: int = 2,
+    ) -> None:
+        wrk = shutil.which("wrk")
+        if wrk is None:
+            raise RuntimeError(MSG_NO_WRK)
+        self.scratch = tempfile.TemporaryDirectory(prefix="load-")
+        script = Path(self.scratch.name) / "load.lua"
         script.write_text(lua_script(method, dict(headers or {}), bodies))
-        completed = subprocess.run(
-            [
-                wrk,
-                f"--threads={threads}",
-                f"--connections={connections}",
-                f"--duration={seconds}s",
-                "--timeout=5s",
-                f"--script={script}",
-                f"http://127.0.0.1:{port}{path}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=seconds + 60,
-            check=False,
+        threads = max(1, min(threads, connections))
+        self.args = [
+            wrk,
+            f"--threads={threads}",
+            f"--connections={connections}",
+            "--timeout=5s",
+            f"--script={script}",
+            f"http://127.0.0.1:{port}{path}",
+        ]
+        self.process: subprocess.Popen[str] | None = None
+        self.seconds = 0
+
+    def start(self, duration: float) -> Load:
+        # wrk counts whole seconds of run time.
+        self.seconds = max(1, math.ceil(duration))
+        self.process = subprocess.Popen(
+            [*self.args, f"--duration={self.seconds}s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-    raw = parse_result(completed.stdout)
-    if raw is None:
-        raise RuntimeError(
-            MSG_NO_RESULT.format(code=completed.returncode, stdout=completed.stdout, stderr=completed.stderr)
+        return self
+
+    def stop(self) -> LoadResult:
+        """End the run now: on SIGINT wrk stops sending, and reports what it has done so far."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        return self.wait()
+
+    def wait(self) -> LoadResult:
+        assert self.process is not None
+        try:
+            stdout, stderr = self.process.communicate(timeout=self.seconds + 60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            stdout, stderr = self.process.communicate()
+        finally:
+            self.scratch.cleanup()
+        raw = parse_result(stdout)
+        if raw is None:
+            raise RuntimeError(MSG_NO_RESULT.format(code=self.process.returncode, stdout=stdout, stderr=stderr))
+        counts = {name: int(raw[name]) for name in STATUS_CLASSES}
+        # A final status outside 2xx-5xx is a broken server: count it with the server errors.
+        counts["5xx"] += int(raw["1xx"])
+        counts["socket_errors"] = sum(int(raw[kind]) for kind in ("connect", "read", "write", "timeout"))
+        elapsed = raw["duration_us"] / 1_000_000 or 1.0
+        return LoadResult(
+            requests=int(raw["requests"]),
+            rps=round(raw["requests"] / elapsed, 1),
+            p50_ms=round(raw["p50_us"] / 1000, 2),
+            p99_ms=round(raw["p99_us"] / 1000, 2),
+            status_counts=counts,
+            max_ms=round(raw["max_us"] / 1000, 2),
         )
-    counts = {name: int(raw[name]) for name in STATUS_CLASSES}
-    # A final status outside 2xx-5xx is a broken server: count it with the server errors.
-    counts["5xx"] += int(raw["1xx"])
-    counts["socket_errors"] = sum(int(raw[kind]) for kind in ("connect", "read", "write", "timeout"))
-    elapsed = raw["duration_us"] / 1_000_000 or 1.0
-    return LoadResult(
-        requests=int(raw["requests"]),
-        rps=round(raw["requests"] / elapsed, 1),
-        p50_ms=round(raw["p50_us"] / 1000, 2),
-        p99_ms=round(raw["p99_us"] / 1000, 2),
-        status_counts=counts,
-        max_ms=round(raw["max_us"] / 1000, 2),
-    )

@@ -102,6 +102,9 @@ class ServedProject:
 
     ``answers``: an answer set (tests/harness/answers.py); the full preset by default, so every endpoint exists.
     ``orders_per_user``: how many orders each of the two seeded users owns.
+    ``redis_urls``: the cache's and the broker's databases on a Redis already running; without
+    them the project gets a private redis-server.
+    ``serve``: False to bake, migrate and seed only, for a caller that runs gunicorn itself.
     """
 
     workdir: Path
@@ -111,6 +114,8 @@ class ServedProject:
     postgres_url: str = ""
     redis_binary: str = "redis-server"
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    redis_urls: tuple[str, str] | None = None
+    serve: bool = True
 
     project: Path = field(init=False)
     python: Path = field(init=False)
@@ -128,7 +133,12 @@ class ServedProject:
         self.python = project_venv()
         self.project = bake(self.workdir, {"project_slug": "served", **self.answers})
         self.log = self.workdir / "gunicorn.log"
-        self.start_redis()
+        if self.redis_urls is None:
+            self.start_redis()
+        cache_url, broker_url = self.redis_urls or (
+            f"redis://127.0.0.1:{self.redis_port}/0",
+            f"redis://127.0.0.1:{self.redis_port}/1",
+        )
         database_url, drop = create_database(self.python, self.postgres_url)
         self._cleanups.append(drop)
         self.runner = ProjectRunner(
@@ -138,8 +148,8 @@ class ServedProject:
                 **PRODUCTION_ENV,
                 **LOAD_ENV,
                 "DATABASE_URL": database_url,
-                "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-                "CELERY_BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/1",
+                "REDIS_URL": cache_url,
+                "CELERY_BROKER_URL": broker_url,
                 "DJANGO_ADMIN_URL": ADMIN_PATH.strip("/") + "/",
                 **self.extra_env,
             },
@@ -151,7 +161,8 @@ class ServedProject:
             seed, str(self.orders_per_user), PASSWORD, USER_EMAIL, OTHER_EMAIL
         ).split()
         self.port = free_port()
-        self.start_server()
+        if self.serve:
+            self.start_server()
         return self
 
     def start_redis(self) -> None:
