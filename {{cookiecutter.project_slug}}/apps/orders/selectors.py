@@ -25,10 +25,15 @@ from apps.users.models import User
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
 PAID = Q(status=Order.Status.PAID)
+# A row of the order list as the API shows it (serializers.OrderListSerializer documents it).
+ORDER_LIST_FIELDS = ("id", "status", "amount", "item_count", "placed_at", "created_at")
 
 
-def order_list(*, customer: User) -> QuerySet[Order]:
-    """The customer's orders with their item count: one query, whatever the page size.
+def order_list(*, customer: User) -> QuerySet[Order, dict[str, Any]]:
+    """The customer's orders with their item count, as dicts: one query, whatever the page size.
+
+    Dicts rather than instances: the list shows the columns as they are, and building
+    a model instance per row cost more than the rest of the page's Python together.
 
     The count is a subquery per row rather than a JOIN and GROUP BY: grouping makes
     PostgreSQL count the items of every order the customer ever placed before the
@@ -41,7 +46,7 @@ def order_list(*, customer: User) -> QuerySet[Order]:
     return (
         Order.objects.filter(customer=customer)
         .annotate(item_count=Coalesce(Subquery(item_count, output_field=IntegerField()), 0))
-        .only("id", "status", "amount", "placed_at", "created_at")
+        .values(*ORDER_LIST_FIELDS)
     )
 
 
