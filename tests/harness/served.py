@@ -13,7 +13,7 @@ import http.client
 import json
 import socket
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,6 +111,8 @@ class ServedProject:
     postgres_url: str = ""
     redis_binary: str = "redis-server"
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    # Called with the baked project before it is migrated and served (the benchmark adds its floor twins).
+    customise: Callable[[Path], None] | None = None
 
     project: Path = field(init=False)
     python: Path = field(init=False)
@@ -127,6 +129,8 @@ class ServedProject:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.python = project_venv()
         self.project = bake(self.workdir, {"project_slug": "served", **self.answers})
+        if self.customise is not None:
+            self.customise(self.project)
         self.log = self.workdir / "gunicorn.log"
         self.start_redis()
         database_url, drop = create_database(self.python, self.postgres_url)
