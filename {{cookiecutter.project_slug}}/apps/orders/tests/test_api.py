@@ -14,7 +14,8 @@ from apps.api.exceptions import PROBLEM_CONTENT_TYPE
 from apps.api.middleware import PRIVATE_NO_STORE
 from apps.orders import services
 from apps.orders.models import Order, Product
-from apps.orders.serializers import OrderListSerializer
+from apps.orders.selectors import order_get
+from apps.orders.serializers import OrderDetailSerializer, OrderListSerializer
 from apps.orders.tests.factories import OrderFactory, OrderItemFactory, ProductFactory
 from apps.users.models import User
 from apps.users.tests.factories import UserFactory
@@ -71,6 +72,28 @@ def test_the_list_answers_what_its_documented_serializer_would_without_building_
 
     assert response.content == JSONRenderer().render({"next": None, "previous": None, "results": documented})
     assert built == []
+
+
+def test_an_order_answers_what_its_documented_serializer_would_in_one_query_without_building_rows(
+    api: APIClient, user: User, settings, django_assert_num_queries
+) -> None:
+    settings.TIME_ZONE = "Europe/Oslo"
+    order = OrderFactory.create(customer=user, notes="ring twice")
+    OrderItemFactory.create_batch(3, order=order)
+    empty = OrderFactory.create(customer=user)
+    for found in (order, empty):
+        documented = OrderDetailSerializer(order_get(customer=user, order_id=found.pk)).data
+        built: list[object] = []
+        post_init.connect(lambda instance, **kwargs: built.append(instance), weak=False, dispatch_uid=ORDERS)  # noqa: B023
+        try:
+            # The order with its lines, their products joined (the client is authenticated without a query).
+            with django_assert_num_queries(1):
+                response = api.get(f"{ORDERS}{found.pk}/")
+        finally:
+            post_init.disconnect(dispatch_uid=ORDERS)
+
+        assert response.content == JSONRenderer().render(documented)
+        assert built == []
 
 
 def test_the_order_always_belongs_to_the_requester(api: APIClient, user: User) -> None:
