@@ -9,6 +9,7 @@ import json
 import math
 import os
 import re
+import statistics
 import time
 import urllib.parse
 import venv
@@ -16,13 +17,16 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from scripts.bench.floor import install_floor, same_answer, twin_path
 from tests.harness.answers import PRESETS
 from tests.harness.load import LoadResult, run_load
 from tests.harness.process import run
-from tests.harness.served import PASSWORD, PROXY_HEADERS, ServedProject
+from tests.harness.served import PASSWORD, PROXY_HEADERS, LoadTarget, ServedProject
 from tests.harness.template import bake
 
 CONNECTIONS = 16
+# Each endpoint and its floor twin are measured in turn, this many times over.
+ROUNDS = 3
 QUERY_ROWS = (10, 1000)
 # 10,000 rows deep and one full default page (25) beyond: the deep page is a whole page.
 DEEP_ROWS = 10_000
@@ -164,7 +168,59 @@ def _comm(proc: Path) -> str:
         return ""
 
 
-def bench_served(workdir: Path, postgres_url: str, duration: float) -> dict[str, Any]:
+def measure_load(served: ServedProject, target: LoadTarget, path: str, duration: float) -> dict[str, Any]:
+    """One wrk run against ``path`` with ``target``'s method, headers and bodies, and the CPU it cost."""
+    # Per process, so that the workers' shares come from the same readings as the totals.
+    before = {group: {pid: cpu_seconds([pid]) for pid in members} for group, members in service_pids(served).items()}
+    result = run_load(
+        served.port, path, method=target.method, headers=target.headers, bodies=target.bodies, duration=duration
+    )
+    used = {
+        group: {pid: cpu_seconds([pid]) - start for pid, start in starts.items()} for group, starts in before.items()
+    }
+    return {
+        **load_entry(result),
+        "cpu_s": {group: round(sum(by_pid.values()), 3) for group, by_pid in used.items()},
+        "busiest_worker_share": busiest_worker_share(used["app"]),
+    }
+
+
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One endpoint's rounds as one figure: CPU and requests summed, then divided; latencies' medians."""
+    requests = sum(run["requests"] for run in runs)
+    cpu_ms = {
+        group: round(sum(run["cpu_s"][group] for run in runs) / max(requests, 1) * 1000, 3)
+        for group in runs[0]["cpu_s"]
+    }
+    return {
+        "requests": requests,
+        "errors": sum(run["errors"] for run in runs),
+        "rps": round(statistics.median(run["rps"] for run in runs), 1),
+        "p50_ms": round(statistics.median(run["p50_ms"] for run in runs), 2),
+        "p99_ms": round(statistics.median(run["p99_ms"] for run in runs), 2),
+        "cpu_ms_per_request": cpu_ms,
+        "busiest_worker_share": round(max(run["busiest_worker_share"] for run in runs), 2),
+        "rounds": runs,
+    }
+
+
+def check_twins(served: ServedProject, targets: dict[str, LoadTarget]) -> dict[str, str]:
+    """Each floor twin's path, once it has answered as its endpoint does for the same request."""
+    twins = {}
+    for name, target in targets.items():
+        twin = twin_path(name, target.path)
+        answers = [
+            served.request(target.method, path, headers=target.headers, body=target.body)
+            for path in (target.path, twin)
+        ]
+        problem = same_answer(target.method, *((answer.status, answer.body) for answer in answers))
+        if problem is not None:
+            raise AssertionError(f"{name}: the floor twin {twin} does not answer as {target.path}: {problem}")
+        twins[name] = twin
+    return twins
+
+
+def bench_served(workdir: Path, postgres_url: str, duration: float, rounds: int = ROUNDS) -> dict[str, Any]:
     served = ServedProject(
         workdir,
         answers=PRESETS["full"],
@@ -175,6 +231,7 @@ def bench_served(workdir: Path, postgres_url: str, duration: float) -> dict[str,
         # that differs between runs and lands on whichever endpoint is being measured. The
         # cost of a recycle is measured on its own (docs/departures.md, gunicorn recycling).
         extra_env={"GUNICORN_MAX_REQUESTS": "0"},
+        customise=install_floor,
     )
     log(f"serving a baked project: migrate, collectstatic, seed {SEEDED_ORDERS:,} orders for each of two users")
     with served:
@@ -182,40 +239,30 @@ def bench_served(workdir: Path, postgres_url: str, duration: float) -> dict[str,
         served.runner.shell("from django.db import connection\nconnection.cursor().execute('ANALYZE')")
         token = served.token()
         auth = {**PROXY_HEADERS, "Authorization": f"Bearer {token}"}
+        targets = served.load_targets(token)
+        twins = check_twins(served, targets)
+        log(f"every floor twin answers as its endpoint: {', '.join(twins.values())}")
+        runs: dict[str, dict[str, list[dict[str, Any]]]] = {name: {"ours": [], "floor": []} for name in targets}
+        for round_ in range(rounds):
+            for name, target in targets.items():
+                # Alternate who goes first, so that neither always follows the same neighbour.
+                sides = ("ours", "floor") if round_ % 2 == 0 else ("floor", "ours")
+                for side in sides:
+                    path = target.path if side == "ours" else twins[name]
+                    run = measure_load(served, target, path, duration)
+                    runs[name][side].append(run)
+                    app_ms = run["cpu_s"]["app"] / max(run["requests"], 1) * 1000
+                    log(
+                        f"round {round_ + 1}/{rounds} {name} {side}: {run['rps']:.0f} req/s, p50 {run['p50_ms']} ms,"
+                        f" app CPU {app_ms:.2f} ms/request, errors {run['errors']}"
+                    )
         load: dict[str, Any] = {}
-        for name, target in served.load_targets(token).items():
-            method, path, headers = target.method, target.path, target.headers
-            # One request first: a wrong path or a broken endpoint shows its status and body.
-            probe = served.request(method, path, headers=headers, body=target.body)
-            log(f"load {name}: {method} {path} (probe {probe.status}) for {duration:g} s at {CONNECTIONS} connections")
-            # Per process, so that the workers' shares come from the same readings as the totals.
-            before = {
-                group: {pid: cpu_seconds([pid]) for pid in members} for group, members in service_pids(served).items()
-            }
-            result = run_load(
-                served.port, path, method=method, headers=headers, bodies=target.bodies, duration=duration
-            )
-            used = {
-                group: {pid: cpu_seconds([pid]) - start for pid, start in starts.items()}
-                for group, starts in before.items()
-            }
-            cpu_ms = {
-                group: round(sum(by_pid.values()) / max(result.requests, 1) * 1000, 2)
-                for group, by_pid in used.items()
-            }
-            busiest = busiest_worker_share(used["app"])
-            load[name] = {
-                **load_entry(result),
-                "method": method,
-                "path": path,
-                "probe_status": probe.status,
-                "cpu_ms_per_request": cpu_ms,
-                "busiest_worker_share": busiest,
-            }
-            if probe.status >= 400:
-                load[name]["probe_body"] = probe.body[:500].decode(errors="replace")
-            log(f"  {result.rps:.0f} req/s, p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, errors {result.errors}")
-            log(f"  CPU per request (ms): {cpu_ms}; busiest worker's share of the app CPU: {busiest:.0%}")
+        for name, target in targets.items():
+            ours, floor = combine(runs[name]["ours"]), combine(runs[name]["floor"])
+            ratio = round(ours["cpu_ms_per_request"]["app"] / floor["cpu_ms_per_request"]["app"], 2)
+            load[name] = {"method": target.method, "path": target.path, "twin": twins[name], "ours": ours}
+            load[name].update(floor=floor, ratio=ratio)
+            log(f"{name}: {ours['cpu_ms_per_request']} against the floor's {floor['cpu_ms_per_request']}: {ratio}")
         workers = {str(pid): vm_rss_mb(pid) for pid in served.worker_pids()}
         log(f"worker memory after load: {workers}")
 

@@ -13,7 +13,7 @@ import http.client
 import json
 import socket
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,6 +116,8 @@ class ServedProject:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     redis_urls: tuple[str, str] | None = None
     serve: bool = True
+    # Called with the baked project before it is migrated and served (the benchmark adds its floor twins).
+    customise: Callable[[Path], None] | None = None
 
     project: Path = field(init=False)
     python: Path = field(init=False)
@@ -132,6 +134,8 @@ class ServedProject:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.python = project_venv()
         self.project = bake(self.workdir, {"project_slug": "served", **self.answers})
+        if self.customise is not None:
+            self.customise(self.project)
         self.log = self.workdir / "gunicorn.log"
         if self.redis_urls is None:
             self.start_redis()

@@ -1,6 +1,9 @@
 """Reads for the users domain: functions that return data and never write."""
 
 import uuid
+{%- if cookiecutter.use_drf %}
+from typing import Any
+{%- endif %}
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -28,6 +31,15 @@ def user_get(*, user_id: uuid.UUID | str) -> User | None:
         return User.objects.get(pk=user_id)
     except (User.DoesNotExist, ValidationError):
         return None
+
+
+{%- if cookiecutter.use_drf %}
+
+
+def user_profile(*, user: User) -> dict[str, Any]:
+    """What users/me/ shows of its user (serializers.UserSerializer documents it), read from the loaded user."""
+    return {"id": user.pk, "email": user.email, "full_name": user.full_name, "created_at": user.created_at}
+{%- endif %}
 
 
 def user_can_authenticate(user: User | None) -> bool:

@@ -20,7 +20,7 @@ from apps.core.mfa import MSG_TOO_MANY_CODES, MfaThrottled
 from apps.core.ratelimit import login_attempt, login_succeeded
 from apps.users.mfa import mfa_challenge_verify, mfa_disable, mfa_enrol_confirm, mfa_enrol_start
 from apps.users.models import User
-from apps.users.selectors import user_mfa_enabled
+from apps.users.selectors import user_mfa_enabled, user_profile
 from apps.users.serializers import (
     EmailChangeConfirmSerializer,
     EmailChangeSerializer,
@@ -178,17 +178,19 @@ class EmailChangeConfirmView(AnonymousAuthView):
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
+    # The profile goes out as user_profile reads it (the renderer writes times as the
+    # serializer field would); UserSerializer documents it.
     @extend_schema(responses={200: UserSerializer})
     def get(self, request: Request) -> Response:
-        return Response(UserSerializer(request.user).data)
+        # IsAuthenticated guarantees a real User here, not AnonymousUser.
+        return Response(user_profile(user=cast(User, request.user)))
 
     @extend_schema(request=UserUpdateSerializer, responses={200: UserSerializer})
     def patch(self, request: Request) -> Response:
-        # IsAuthenticated guarantees a real User here, not AnonymousUser.
         user = cast(User, request.user)
         serializer = UserUpdateSerializer(data=request.data, context={"user": user})
         serializer.is_valid(raise_exception=True)
-        return Response(UserSerializer(user_update(user=user, **serializer.validated_data)).data)
+        return Response(user_profile(user=user_update(user=user, **serializer.validated_data)))
 
 
 class MeEmailView(APIView):

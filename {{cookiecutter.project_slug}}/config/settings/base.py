@@ -68,7 +68,7 @@ MIDDLEWARE = [
     # First after the metrics, so that every log line of the request, from every middleware below, carries its id.
     "apps.observability.request_id.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "apps.core.csp.CSPMiddleware",
     # Before the first middleware that validates the Host header (CommonMiddleware).
     "apps.observability.health.ProbeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -3,14 +3,19 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Count
+from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from apps.api.exceptions import PROBLEM_CONTENT_TYPE
 from apps.api.middleware import PRIVATE_NO_STORE
 from apps.orders import services
 from apps.orders.models import Order, Product
+from apps.orders.selectors import order_get
+from apps.orders.serializers import OrderDetailSerializer, OrderListSerializer
 from apps.orders.tests.factories import OrderFactory, OrderItemFactory, ProductFactory
 from apps.users.models import User
 from apps.users.tests.factories import UserFactory
@@ -47,6 +52,48 @@ def test_create_list_and_detail(api: APIClient, user: User) -> None:
     assert [row["id"] for row in listed["results"]] == [body["id"]]
     assert listed["results"][0]["item_count"] == 1
     assert api.get(f"{ORDERS}{body['id']}/").json() == body
+
+
+def test_the_list_answers_what_its_documented_serializer_would_without_building_orders(
+    api: APIClient, user: User, settings
+) -> None:
+    settings.TIME_ZONE = "Europe/Oslo"  # the serializer shows times in the current zone; rows are read in UTC
+    for order in OrderFactory.create_batch(3, customer=user, amount=Decimal("7.50")):
+        OrderItemFactory.create_batch(2, order=order)
+    OrderFactory.create(customer=user)
+    rows = Order.objects.filter(customer=user).annotate(item_count=Count("items")).order_by("-created_at", "-pk")
+    documented = OrderListSerializer(rows, many=True).data
+    built: list[Order] = []
+    post_init.connect(lambda instance, **kwargs: built.append(instance), sender=Order, weak=False, dispatch_uid=ORDERS)
+    try:
+        response = api.get(ORDERS)
+    finally:
+        post_init.disconnect(sender=Order, dispatch_uid=ORDERS)
+
+    assert response.content == JSONRenderer().render({"next": None, "previous": None, "results": documented})
+    assert built == []
+
+
+def test_an_order_answers_what_its_documented_serializer_would_in_one_query_without_building_rows(
+    api: APIClient, user: User, settings, django_assert_num_queries
+) -> None:
+    settings.TIME_ZONE = "Europe/Oslo"
+    order = OrderFactory.create(customer=user, notes="ring twice")
+    OrderItemFactory.create_batch(3, order=order)
+    empty = OrderFactory.create(customer=user)
+    for found in (order, empty):
+        documented = OrderDetailSerializer(order_get(customer=user, order_id=found.pk)).data
+        built: list[object] = []
+        post_init.connect(lambda instance, **kwargs: built.append(instance), weak=False, dispatch_uid=ORDERS)  # noqa: B023
+        try:
+            # The order with its lines, their products joined (the client is authenticated without a query).
+            with django_assert_num_queries(1):
+                response = api.get(f"{ORDERS}{found.pk}/")
+        finally:
+            post_init.disconnect(dispatch_uid=ORDERS)
+
+        assert response.content == JSONRenderer().render(documented)
+        assert built == []
 
 
 def test_the_order_always_belongs_to_the_requester(api: APIClient, user: User) -> None:

@@ -9,6 +9,7 @@ from django.core import mail
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
@@ -348,6 +349,21 @@ def test_me_requires_authentication(api: APIClient) -> None:
 
     assert response.status_code == 401
     assert response["Content-Type"] == PROBLEM_CONTENT_TYPE
+
+
+def test_me_answers_what_its_documented_serializer_would_without_running_it(
+    api: APIClient, user: User, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.TIME_ZONE = "Europe/Oslo"
+    documented = JSONRenderer().render(serializers.UserSerializer(user).data)
+    api.force_authenticate(user)
+
+    def unused(*args: object) -> None:
+        raise AssertionError("users/me/ ran its serializer")
+
+    monkeypatch.setattr(serializers.UserSerializer, "to_representation", unused)
+
+    assert api.get(reverse("users-me")).content == documented
 
 
 def test_me_is_private_and_not_stored(api: APIClient, user: User) -> None:
