@@ -18,7 +18,7 @@ TOGGLE_WORDS = {
     "use_drf": ("rest_framework", "simplejwt", "spectacular", "api/v1"),
     "include_example_app": ("orders",),
     "use_sentry": ("sentry",),
-    "cloud_storage=s3": ("s3", "boto", "moto", "aws_", "storages"),
+    "cloud_storage=s3": ("s3-compatible", "s3_", "boto", "moto", "aws_", "django-storages", "order_export"),
 }
 
 
