@@ -48,6 +48,18 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
         "apps/orders/views.py",
     ),
     ("include_example_app", "use_celery"): ("apps/orders/tests/test_tasks.py",),
+    ("include_example_app", "cloud_storage=s3"): ("apps/orders/exports",),
+    ("include_example_app", "cloud_storage=s3", "use_drf"): (
+        "apps/orders/exports/serializers.py",
+        "apps/orders/exports/tests/test_api.py",
+        "apps/orders/exports/urls.py",
+        "apps/orders/exports/views.py",
+    ),
+    "cloud_storage=s3": (
+        "apps/core/tests/object_storage.py",
+        "apps/core/tests/test_storage.py",
+        "config/settings/storage_settings.py",
+    ),
     "use_sentry": (
         "apps/core/tests/test_sentry.py",
         "config/sentry.py",
@@ -82,10 +94,11 @@ VARIANTS: dict[str, tuple[str, str, str]] = {
 
 LICENSE_DIR = ".licenses"
 
-# The answers that change which packages a project installs. scripts/lock.py locks
-# every combination of them for every offered Python into LOCKS_DIR; a bake keeps
-# the pair that matches its answers as requirements/production.txt and local.txt.
-LOCK_TOGGLES = ("use_celery", "use_drf", "use_sentry")
+# The answers that change which packages a project installs, as conditions like
+# TOGGLED_PATHS' keys. scripts/lock.py locks every combination of them for every
+# offered Python into LOCKS_DIR; a bake keeps the pair that matches its answers as
+# requirements/production.txt and local.txt.
+LOCK_TOGGLES = ("use_celery", "use_drf", "use_sentry", "cloud_storage=s3")
 LOCKS_DIR = "requirements/locks"
 LOCK_FILES = ("production.txt", "local.txt")
 
@@ -147,9 +160,23 @@ def install_license(root: Path, license_name: str) -> None:
     remove_path(root / LICENSE_DIR)
 
 
+def lock_feature(condition: str) -> str:
+    """A LOCK_TOGGLES condition's part of a lock's name: "celery" for use_celery, "s3" for cloud_storage=s3."""
+    name, _, value = condition.partition("=")
+    return value or name.removeprefix("use_")
+
+
 def lock_key(answers: dict[str, object]) -> str:
-    """The folder under LOCKS_DIR of a bake's locks, e.g. "python3.12-celery-drf" or "python3.13-none"."""
-    features = [name.removeprefix("use_") for name in LOCK_TOGGLES if answers.get(name)]
+    """The folder under LOCKS_DIR of a bake's locks, e.g. "python3.12-celery-drf-s3" or "python3.13-none".
+
+    ``answers`` are a bake's answers, or (scripts/lock.py, the tests) each condition of
+    LOCK_TOGGLES mapped to whether it holds.
+    """
+    features = [
+        lock_feature(condition)
+        for condition in LOCK_TOGGLES
+        if (answers[condition] if condition in answers else is_enabled(condition, answers))
+    ]
     return "-".join([f"python{answers['python_version']}", *(features or ["none"])])
 
 

@@ -1,7 +1,7 @@
 """Lock the generated project's dependencies: one pair of locks per dependency set and Python.
 
 A project declares its direct dependencies in requirements/{base,production,local}.in,
-and which packages those name depends on three answers (LOCK_TOGGLES in
+and which packages those name depends on a few answers (LOCK_TOGGLES in
 hooks/post_gen_project.py). Hooks make no network calls, so the locks are computed
 here, by a maintainer, for every combination of those answers and every offered
 Python, into {{cookiecutter.project_slug}}/requirements/locks/<key>/; the
@@ -67,11 +67,20 @@ def feature_sets() -> list[dict[str, bool]]:
     ]
 
 
+def answer(condition: str, on: bool) -> tuple[str, str]:
+    """The prompt answer that makes a LOCK_TOGGLES condition hold or not: a yes/no, or a choice."""
+    name, equals, value = condition.partition("=")
+    if not equals:
+        return name, "yes" if on else "no"
+    choices = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())[name]
+    return name, value if on else next(choice for choice in choices if choice != value)
+
+
 def render_declarations(output_dir: Path, features: dict[str, bool]) -> Path:
     """The requirements/*.in of a project rendered without hooks (they would look for these locks)."""
     from cookiecutter.main import cookiecutter
 
-    answers = {"project_slug": "lock_source"} | {name: "yes" if on else "no" for name, on in features.items()}
+    answers = {"project_slug": "lock_source"} | dict(answer(condition, on) for condition, on in features.items())
     project = cookiecutter(
         str(TEMPLATE_DIR),
         no_input=True,

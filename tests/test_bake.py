@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.harness.answers import BAKES, SUITE_BAKES, SUITE_TWINS
+from tests.harness.answers import BAKES, SUITE_BAKES, SUITE_TWINS, answers_for
 from tests.harness.live import free_port, kill_tree, wait_until
-from tests.harness.process import PRODUCTION_ENV, clean_env, run
+from tests.harness.process import PRODUCTION_ENV, STORAGE_ENV, clean_env, run
 from tests.harness.rendered import unrendered_jinja
 from tests.harness.toggles import TOGGLE_WORDS, post_gen, present_paths, toggle_mentions
 
@@ -61,6 +61,7 @@ def test_compose_file_is_consistent(baked: Path, request) -> None:
     compose = yaml.safe_load((baked / "compose.yml").read_text())
     services = compose["services"]
     celery = BAKES[request.node.callspec.params["baked"]].get("use_celery", "yes") == "yes"
+    s3 = post_gen.is_enabled("cloud_storage=s3", answers_for(BAKES[request.node.callspec.params["baked"]]))
 
     assert set(services) == {"db", "redis", "mailpit", "web"} | ({"worker", "beat", "flower"} if celery else set())
     for name, service in services.items():
@@ -88,7 +89,14 @@ def test_compose_file_is_consistent(baked: Path, request) -> None:
         name for name, value in production["web"]["environment"].items() if str(value).startswith(f"${{{name}:?")
     }
     # Exactly what production settings refuse to start without.
-    assert required == set(PRODUCTION_ENV) - {"DJANGO_SETTINGS_MODULE"} - (set() if celery else {"CELERY_BROKER_URL"})
+    assert required == (
+        set(PRODUCTION_ENV)
+        - {"DJANGO_SETTINGS_MODULE"}
+        - (set() if celery else {"CELERY_BROKER_URL"})
+        - (set() if s3 else STORAGE_ENV)
+    )
+    # Uploads go to the bucket: no volume keeps them on this host.
+    assert ("volumes" in production["web"]) is not s3
     assert production["web"]["command"][:2] == ["gunicorn", "config.wsgi:application"]
     assert production["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     if celery:
@@ -155,7 +163,7 @@ def test_a_suite_twin_gives_the_suite_its_partners_inputs(cookies_session, twin:
 
 @pytest.mark.parametrize("toggle", sorted(TOGGLE_WORDS))
 def test_toggles_leave_no_trace(baked: Path, toggle: str, request) -> None:
-    enabled = BAKES[request.node.callspec.params["baked"]].get(toggle, "yes") == "yes"
+    enabled = post_gen.is_enabled(toggle, answers_for(BAKES[request.node.callspec.params["baked"]]))
     paths = post_gen.TOGGLED_PATHS[toggle]
     present = present_paths(baked, toggle)
     if enabled:
@@ -287,6 +295,8 @@ def test_a_new_field_on_user_keeps_the_suite_green_and_the_dot_env_redis_alone(
         "DATABASE_URL",
         "REDIS_URL",
         "CELERY_BROKER_URL",
+        "DJANGO_AWS_STORAGE_BUCKET_NAME",
+        "DJANGO_AWS_S3_REGION_NAME",
     ],
 )
 def test_production_names_the_missing_variable(default_project: Path, project_python: Path, missing: str) -> None:

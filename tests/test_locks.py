@@ -31,7 +31,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.harness.answers import COMBINATIONS, combination_id
+from tests.harness.answers import COMBINATIONS, answers_for, combination_id
 from tests.harness.process import run
 from tests.harness.template import PROJECT_TEMPLATE, TEMPLATE_DIR, bake, load_hook
 
@@ -108,8 +108,7 @@ def lock_problems(requirements: Path) -> list[str]:
 
 
 def expected_key(answers: dict[str, object]) -> str:
-    flags = {name: answers.get(name, "yes") == "yes" for name in post_gen.LOCK_TOGGLES}
-    return post_gen.lock_key({"python_version": answers["python_version"], **flags})
+    return post_gen.lock_key({**answers_for(answers), "python_version": answers["python_version"]})
 
 
 # --- the template's locks ------------------------------------------------------------------

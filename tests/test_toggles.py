@@ -60,7 +60,8 @@ def test_combinations_cover_every_pair_of_values(record_property) -> None:
     assert ALL_ON in COMBINATIONS
     assert ALL_OFF in COMBINATIONS
     assert ALL_OFF["ci_tool"] == "none"
-    assert set(ALL_ON.values()) == {"yes", "github"}
+    assert ALL_OFF["cloud_storage"] == "none"
+    assert set(ALL_ON.values()) == {"yes", "github", "s3"}
     assert len({combination_id(c) for c in COMBINATIONS}) == len(COMBINATIONS), "duplicate combinations"
     assert len(COMBINATIONS) <= MAX_BAKES
 
@@ -158,7 +159,7 @@ def test_each_variant_leaves_one_module_under_its_plain_name(baked: Bake) -> Non
 
 
 def test_toggles_that_are_off_leave_no_mention(baked: Bake) -> None:
-    off = [toggle for toggle in TOGGLE_WORDS if not baked.answers[toggle]]
+    off = [toggle for toggle in TOGGLE_WORDS if not post_gen.is_enabled(toggle, baked.answers)]
 
     mentions = [f"{toggle} is off, yet {mention}" for toggle in off for mention in toggle_mentions(baked.path, toggle)]
 

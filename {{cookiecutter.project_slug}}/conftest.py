@@ -52,3 +52,9 @@ def no_device_backoff(settings) -> None:
     """No wait after a device's failed code (django-otp's 1, 2, 4... seconds): for a wrong code, then a right one."""
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
     settings.OTP_STATIC_THROTTLE_FACTOR = 0
+{%- if cookiecutter.cloud_storage == "s3" %}
+
+
+# s3_server, s3_storage...: moto's S3 server on loopback, for the tests that store files.
+pytest_plugins = ["apps.core.tests.object_storage"]
+{%- endif %}

@@ -42,6 +42,7 @@ PRESETS: dict[str, Answers] = {
         "use_drf": "no",
         "include_example_app": "no",
         "use_docker": "no",
+        "cloud_storage": "none",
         "use_celery": "no",
         "use_sentry": "no",
         "ci_tool": "none",
@@ -52,6 +53,7 @@ PRESETS: dict[str, Answers] = {
         "use_drf": "yes",
         "include_example_app": "no",
         "use_docker": "no",
+        "cloud_storage": "none",
         "use_celery": "no",
         "use_sentry": "no",
         "ci_tool": "github",
@@ -62,6 +64,7 @@ PRESETS: dict[str, Answers] = {
         "use_drf": "yes",
         "include_example_app": "yes",
         "use_docker": "yes",
+        "cloud_storage": "s3",
         "use_celery": "yes",
         "use_sentry": "yes",
         "ci_tool": "github",
@@ -84,6 +87,7 @@ BAKES: dict[str, Answers] = {
     "all-off": {
         "use_sentry": "no",
         "use_docker": "no",
+        "cloud_storage": "none",
         "use_celery": "no",
         "use_drf": "no",
         "include_example_app": "no",
@@ -146,14 +150,19 @@ CI_FILE_BAKES: dict[str, Answers] = {
 # --- the pairwise toggle matrix ------------------------------------------------------------
 
 
+# The choices that switch features (the others, python_version and the license, do not): each
+# lists its feature's values first and "none" last, like a boolean's yes and no.
+TOGGLE_CHOICES = ("cloud_storage", "ci_tool")
+
+
 def toggle_options() -> dict[str, tuple[str, ...]]:
-    """Every boolean of cookiecutter.json as yes/no, and the choices of ci_tool, in the file's order."""
+    """Every boolean of cookiecutter.json as yes/no, and the toggle choices' values, in the file's order."""
     defaults = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
     options: dict[str, tuple[str, ...]] = {}
     for name, default in defaults.items():
         if isinstance(default, bool):
             options[name] = ("yes", "no")
-        elif name == "ci_tool":
+        elif name in TOGGLE_CHOICES:
             options[name] = tuple(default)
     return options
 
@@ -187,14 +196,15 @@ def pairwise(options: Mapping[str, Sequence[str]], seeds: Sequence[Answers]) -> 
 
 
 OPTIONS = toggle_options()
-ALL_ON = {name: values[0] for name, values in OPTIONS.items()}  # "yes" and the first CI choice
-ALL_OFF = {name: values[-1] for name, values in OPTIONS.items()}  # "no" and ci_tool "none"
+ALL_ON = {name: values[0] for name, values in OPTIONS.items()}  # "yes" and each choice's first value
+ALL_OFF = {name: values[-1] for name, values in OPTIONS.items()}  # "no" and each choice's "none"
 COMBINATIONS = pairwise(OPTIONS, seeds=[ALL_ON, ALL_OFF])
 
 
 def combination_id(combination: Mapping[str, str]) -> str:
     short = {name: name.removeprefix("use_").removeprefix("include_").removesuffix("_app") for name in combination}
     features = [short[name] for name, value in combination.items() if value == "yes"]
+    features += [value for name, value in combination.items() if name in TOGGLE_CHOICES[:-1] and value != "none"]
     return "-".join([combination["ci_tool"], *features] if features else [combination["ci_tool"], "bare"])
 
 

@@ -21,7 +21,12 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://unused:unused@127.0.0.1:9/unused",
     "REDIS_URL": "redis://127.0.0.1:9/0",
     "CELERY_BROKER_URL": "redis://127.0.0.1:9/1",
+    # Read only by bakes with cloud_storage=s3 (STORAGE_ENV); signing a URL needs no store.
+    "DJANGO_AWS_STORAGE_BUCKET_NAME": "template-tests-media",
+    "DJANGO_AWS_S3_REGION_NAME": "us-east-1",
 }
+# What production requires only with cloud_storage=s3.
+STORAGE_ENV = frozenset({"DJANGO_AWS_STORAGE_BUCKET_NAME", "DJANGO_AWS_S3_REGION_NAME"})
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -10,13 +10,15 @@ from tests.harness.template import load_hook
 
 post_gen = load_hook("post_gen_project")
 
-# What a toggle that is off must leave no mention of, anywhere in the project.
+# What a toggle that is off must leave no mention of, anywhere in the project; a key is
+# a condition like TOGGLED_PATHS' ("name=value" for a choice).
 TOGGLE_WORDS = {
     "use_docker": ("docker",),
     "use_celery": ("celery", "flower"),
     "use_drf": ("rest_framework", "simplejwt", "spectacular", "api/v1"),
     "include_example_app": ("orders",),
     "use_sentry": ("sentry",),
+    "cloud_storage=s3": ("s3-compatible", "s3_", "boto", "moto", "aws_", "django-storages", "order_export"),
 }
 
 

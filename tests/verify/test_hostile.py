@@ -2,7 +2,7 @@
 
 Oversized, malformed and mistyped bodies (a key twice in one object, a number in
 digits other than ASCII ones); forged, unsigned and expired tokens; other
-people's order ids; and SQL/HTML metacharacters, NUL bytes, lone surrogates, very long
+people's order and export ids; and SQL/HTML metacharacters, NUL bytes, lone surrogates, very long
 and non-ASCII strings in every text field of every write endpoint. Valid text is stored
 and echoed back as the same string inside JSON.
 """
@@ -39,6 +39,8 @@ ME_MFA = "/api/v1/users/me/mfa/"
 ME_MFA_CONFIRM = "/api/v1/users/me/mfa/confirm/"
 ME_MFA_DISABLE = "/api/v1/users/me/mfa/disable/"
 ORDERS = "/api/v1/orders/"
+# Takes no body: nothing to add to WRITES.
+ORDER_EXPORTS = "/api/v1/order-exports/"
 # Over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
 OVERSIZED = 3 * 1024 * 1024
 
@@ -387,6 +389,23 @@ def test_another_users_order_is_404_and_untouched(served: ServedProject, tokens,
 @pytest.mark.parametrize("order_id", ["not-a-uuid", "' OR 1=1 --", "%00", str(uuid.UUID(int=0))])
 def test_malformed_order_ids_are_404(served: ServedProject, tokens, order_id: str) -> None:
     answer = served.request("GET", f"{ORDERS}{quote(order_id, safe='%')}/", token=tokens[USER_EMAIL])
+
+    assert_problem(answer, 404)
+
+
+def test_another_users_export_is_404(served: ServedProject, tokens) -> None:
+    # No worker runs here: the export stays pending, which is enough to be someone's.
+    accepted = served.request("POST", ORDER_EXPORTS, token=tokens[OTHER_EMAIL])
+    assert accepted.status == 202, accepted.body
+
+    answer = served.request("GET", f"{ORDER_EXPORTS}{accepted.json()['id']}/", token=tokens[USER_EMAIL])
+
+    assert assert_problem(answer, 404)["code"] == "not_found"
+
+
+@pytest.mark.parametrize("export_id", ["not-a-uuid", "' OR 1=1 --", "%00", str(uuid.UUID(int=0))])
+def test_malformed_export_ids_are_404(served: ServedProject, tokens, export_id: str) -> None:
+    answer = served.request("GET", f"{ORDER_EXPORTS}{quote(export_id, safe='%')}/", token=tokens[USER_EMAIL])
 
     assert_problem(answer, 404)
 

@@ -7,6 +7,9 @@ urlpatterns = [
     path("", include("apps.users.urls")),
 {%- if cookiecutter.include_example_app %}
     path("", include("apps.orders.urls")),
+{%- if cookiecutter.cloud_storage == "s3" %}
+    path("", include("apps.orders.exports.urls")),
+{%- endif %}
 {%- endif %}
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: no inline script, so a strict CSP holds.

@@ -58,6 +58,9 @@ LOCAL_APPS = [
     "apps.users",
 {%- if cookiecutter.include_example_app %}
     "apps.orders",
+{%- if cookiecutter.cloud_storage == "s3" %}
+    "apps.orders.exports",
+{%- endif %}
 {%- endif %}
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS

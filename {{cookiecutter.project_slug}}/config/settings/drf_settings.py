@@ -63,6 +63,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+{%- if cookiecutter.include_example_app and cookiecutter.cloud_storage == "s3" %}
+    "ENUM_NAME_OVERRIDES": {"StatusEnum": "apps.orders.models.Order.Status"},  # exports have a "status" too
+{%- endif %}
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.api.openapi.add_problem_responses",

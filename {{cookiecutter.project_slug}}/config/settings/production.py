@@ -8,6 +8,9 @@ from config.sentry import sentry_init
 
 from .base import *  # noqa: F403
 from .base import env, logging_config, redis_cache
+{%- if cookiecutter.cloud_storage == "s3" %}
+from .storage_settings import s3_storage
+{%- endif %}
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -58,7 +61,21 @@ CELERY_TASK_ALWAYS_EAGER = False
 {%- endif %}
 
 STORAGES = {
+{%- if cookiecutter.cloud_storage == "s3" %}
+    # Uploads go to the bucket every replica shares (config/settings/storage_settings.py).
+    "default": s3_storage(
+        bucket=env("DJANGO_AWS_STORAGE_BUCKET_NAME"),
+        region=env("DJANGO_AWS_S3_REGION_NAME"),
+        # Empty (as compose passes an unset one) means unset, like absent.
+        endpoint_url=env("DJANGO_AWS_S3_ENDPOINT_URL", default="") or None,
+        access_key=env("DJANGO_AWS_ACCESS_KEY_ID", default="") or None,
+        secret_key=env("DJANGO_AWS_SECRET_ACCESS_KEY", default="") or None,
+        addressing_style=env("DJANGO_AWS_S3_ADDRESSING_STYLE", default="auto"),
+        signed_url_seconds=env.int("DJANGO_AWS_SIGNED_URL_SECONDS", default=300),
+    ),
+{%- else %}
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+{%- endif %}
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

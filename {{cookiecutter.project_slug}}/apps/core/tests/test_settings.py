@@ -18,6 +18,10 @@ PRODUCTION_ENV = {
 {%- if cookiecutter.use_celery %}
     "CELERY_BROKER_URL": "redis://cache.internal:6379/1",
 {%- endif %}
+{%- if cookiecutter.cloud_storage == "s3" %}
+    "DJANGO_AWS_STORAGE_BUCKET_NAME": "media-bucket",
+    "DJANGO_AWS_S3_REGION_NAME": "eu-west-1",
+{%- endif %}
 }
 OPTIONAL_ENV = (
     "DJANGO_CSRF_TRUSTED_ORIGINS",
@@ -34,6 +38,13 @@ OPTIONAL_ENV = (
     "DJANGO_EMAIL_HOST",
     "DJANGO_EMAIL_PORT",
     "TEST_REDIS_URL",
+{%- if cookiecutter.cloud_storage == "s3" %}
+    "DJANGO_AWS_S3_ENDPOINT_URL",
+    "DJANGO_AWS_ACCESS_KEY_ID",
+    "DJANGO_AWS_SECRET_ACCESS_KEY",
+    "DJANGO_AWS_S3_ADDRESSING_STYLE",
+    "DJANGO_AWS_SIGNED_URL_SECONDS",
+{%- endif %}
 {%- if cookiecutter.use_sentry %}
     "SENTRY_ENVIRONMENT",
 {%- endif %}
@@ -304,3 +315,50 @@ def test_emailed_links_point_at_the_frontend_named_in_the_environment(monkeypatc
 def test_an_emailed_link_it_cannot_fill_stops_the_start(monkeypatch, variable: str, setting: str, url: str) -> None:
     with pytest.raises(ImproperlyConfigured, match=f"{variable} must contain"):
         load("config.settings.production", monkeypatch, {**PRODUCTION_ENV, variable: url})
+{%- if cookiecutter.cloud_storage == "s3" %}
+
+
+def test_production_keeps_uploads_private_in_the_bucket(monkeypatch) -> None:
+    settings = load("config.settings.production", monkeypatch, PRODUCTION_ENV)
+
+    storage = settings.STORAGES["default"]
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    options = storage["OPTIONS"]
+    assert (options["bucket_name"], options["region_name"]) == ("media-bucket", "eu-west-1")
+    # AWS itself, with boto3's own credentials (a role) when no keys are given.
+    assert options["endpoint_url"] is None
+    assert options["access_key"] is None
+    assert options["default_acl"] is None
+    assert options["querystring_auth"] is True
+    assert options["querystring_expire"] == 300
+    assert options["file_overwrite"] is False
+    assert options["client_config"].signature_version == "s3v4"
+
+
+def test_an_empty_endpoint_or_key_means_unset(monkeypatch) -> None:
+    env = {**PRODUCTION_ENV, "DJANGO_AWS_S3_ENDPOINT_URL": "", "DJANGO_AWS_ACCESS_KEY_ID": ""}
+
+    options = load("config.settings.production", monkeypatch, env).STORAGES["default"]["OPTIONS"]
+
+    assert options["endpoint_url"] is None
+    assert options["access_key"] is None
+
+
+def test_production_reads_another_s3_compatible_store(monkeypatch) -> None:
+    env = {
+        **PRODUCTION_ENV,
+        "DJANGO_AWS_S3_ENDPOINT_URL": "https://account.r2.cloudflarestorage.com",
+        "DJANGO_AWS_S3_REGION_NAME": "auto",
+        "DJANGO_AWS_ACCESS_KEY_ID": "key-id",
+        "DJANGO_AWS_SECRET_ACCESS_KEY": "key-secret",
+        "DJANGO_AWS_S3_ADDRESSING_STYLE": "path",
+        "DJANGO_AWS_SIGNED_URL_SECONDS": "60",
+    }
+
+    options = load("config.settings.production", monkeypatch, env).STORAGES["default"]["OPTIONS"]
+
+    assert options["endpoint_url"] == "https://account.r2.cloudflarestorage.com"
+    assert (options["region_name"], options["access_key"], options["secret_key"]) == ("auto", "key-id", "key-secret")
+    assert options["client_config"].s3 == {"addressing_style": "path"}
+    assert options["querystring_expire"] == 60
+{%- endif %}
