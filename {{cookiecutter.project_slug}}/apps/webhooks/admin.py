@@ -6,7 +6,7 @@ from apps.webhooks.models import InboundEvent, WebhookDelivery, WebhookEndpoint
 from apps.webhooks.services import inbound_event_rerun
 
 MSG_RERUN = "Events queued again: {count}."
-MSG_NOT_FAILED = "Skipped {count} event(s) that had not failed."
+MSG_DONE = "Skipped {count} event(s) already processed or ignored."
 
 
 @admin.register(InboundEvent)
@@ -31,12 +31,12 @@ class InboundEventAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Re-run the selected failed events")
+    @admin.action(description="Re-run the selected failed or waiting events")
     def rerun(self, request: HttpRequest, queryset: QuerySet[InboundEvent]) -> None:
         queued = sum(inbound_event_rerun(event=event) for event in queryset)
         self.message_user(request, MSG_RERUN.format(count=queued), messages.SUCCESS)
         if skipped := queryset.count() - queued:
-            self.message_user(request, MSG_NOT_FAILED.format(count=skipped), messages.WARNING)
+            self.message_user(request, MSG_DONE.format(count=skipped), messages.WARNING)
 
 
 @admin.register(WebhookEndpoint)

@@ -124,8 +124,13 @@ def inbound_event_process(*, event_pk: int) -> InboundEvent:
 
 
 def inbound_event_rerun(*, event: InboundEvent) -> bool:
-    """Queue a failed event again (the admin's action); False for one that is not failed."""
-    if event.status != InboundEvent.Status.FAILED:
+    """Queue an event again (the admin's action): a failed one, or one still waiting for its task.
+
+    An event stays "received" when queueing its task failed after the commit (the broker
+    was down): it is stored, so nothing is lost, and this queues it. False for an event
+    that is done (processed or ignored).
+    """
+    if event.status not in {InboundEvent.Status.FAILED, InboundEvent.Status.RECEIVED}:
         return False
     on_commit_robust(inbound_event_process_task.delay, event_pk=event.pk)
     return True

@@ -26,7 +26,7 @@ def test_a_failed_event_is_listed_and_re_run_from_the_admin(
     assert failed.event_id in listed.content.decode()
     assert processed.event_id not in listed.content.decode()
     messages = [str(message) for message in answer.context["messages"]]
-    assert messages == ["Events queued again: 1.", "Skipped 1 event(s) that had not failed."]
+    assert messages == ["Events queued again: 1.", "Skipped 1 event(s) already processed or ignored."]
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == ("processed", 4)
 

@@ -148,15 +148,18 @@ def test_of_eight_concurrent_copies_of_one_event_exactly_one_is_handled(handled)
     assert len(handled) == 1
 
 
-def test_rerun_queues_a_failed_event_only(django_capture_on_commit_callbacks) -> None:
+def test_rerun_queues_failed_and_waiting_events_only(django_capture_on_commit_callbacks) -> None:
     failed = InboundEventFactory.create(status=InboundEvent.Status.FAILED)
+    # Stored, but its task was never queued (the broker was down after the commit).
+    waiting = InboundEventFactory.create(status=InboundEvent.Status.RECEIVED)
     done = InboundEventFactory.create(status=InboundEvent.Status.PROCESSED)
+    ignored = InboundEventFactory.create(status=InboundEvent.Status.IGNORED)
 
     with django_capture_on_commit_callbacks() as queued:
-        assert services.inbound_event_rerun(event=failed)
-        assert not services.inbound_event_rerun(event=done)
+        rerun = [services.inbound_event_rerun(event=event) for event in (failed, waiting, done, ignored)]
 
-    assert len(queued) == 1
+    assert rerun == [True, True, False, False]
+    assert len(queued) == 2
 
 
 # --- sending -----------------------------------------------------------------------------
