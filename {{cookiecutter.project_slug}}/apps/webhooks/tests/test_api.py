@@ -66,6 +66,22 @@ def test_a_valid_delivery_is_stored_and_handled(handled, django_capture_on_commi
     assert len(handled) == 1
 
 
+def test_a_delivery_whose_handler_fails_is_still_accepted_and_the_event_marked_failed(
+    monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    def broken(event: InboundEvent) -> None:
+        raise RuntimeError("ledger is down")
+
+    monkeypatch.setitem(handlers.HANDLERS, ("billing", "invoice.paid"), broken)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = deliver(headers=signed())
+
+    assert answer.status_code == 202
+    event = InboundEvent.objects.get()
+    assert (event.status, event.last_error) == ("failed", "RuntimeError: ledger is down")
+
+
 def test_a_replayed_delivery_is_answered_200_and_does_nothing(handled, django_capture_on_commit_callbacks) -> None:
     headers = signed()
     with django_capture_on_commit_callbacks(execute=True):
