@@ -60,6 +60,14 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
         "apps/core/tests/test_storage.py",
         "config/settings/storage_settings.py",
     ),
+    # Webhooks are an API feature: without use_drf they are off whatever the answer.
+    ("use_webhooks", "use_drf"): (
+        "apps/webhooks",
+        "config/settings/webhooks_settings.py",
+        "docs/webhooks.md",
+    ),
+    ("use_webhooks", "use_drf", "include_example_app"): ("apps/webhooks/tests/test_orders.py",),
+    ("use_webhooks", "use_drf", "use_celery"): ("apps/webhooks/tests/test_tasks.py",),
     "use_sentry": (
         "apps/core/tests/test_sentry.py",
         "config/sentry.py",

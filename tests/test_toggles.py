@@ -38,7 +38,7 @@ import pytest
 from tests.harness.answers import ALL_OFF, ALL_ON, COMBINATIONS, OPTIONS, answers_for, combination_id, pairwise
 from tests.harness.process import PRODUCTION_ENV, lint_imports, run
 from tests.harness.rendered import unrendered_jinja
-from tests.harness.toggles import TOGGLE_WORDS, post_gen, present_paths, row_enabled, toggle_mentions
+from tests.harness.toggles import TOGGLE_WORDS, feature_on, post_gen, present_paths, row_enabled, toggle_mentions
 
 # More bakes than this means the generator degraded (or the options grew): look at it.
 MAX_BAKES = 10
@@ -159,7 +159,7 @@ def test_each_variant_leaves_one_module_under_its_plain_name(baked: Bake) -> Non
 
 
 def test_toggles_that_are_off_leave_no_mention(baked: Bake) -> None:
-    off = [toggle for toggle in TOGGLE_WORDS if not post_gen.is_enabled(toggle, baked.answers)]
+    off = [toggle for toggle in TOGGLE_WORDS if not feature_on(toggle, baked.answers)]
 
     mentions = [f"{toggle} is off, yet {mention}" for toggle in off for mention in toggle_mentions(baked.path, toggle)]
 

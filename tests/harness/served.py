@@ -9,6 +9,7 @@ what is verified.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import socket
@@ -36,6 +37,13 @@ PASSWORD = "plausible-Horse-42"  # noqa: S105
 LOAD_ENV = {
     "DJANGO_API_THROTTLE_USER": "10000000/hour",
     "DJANGO_API_THROTTLE_ANON": "10000000/hour",
+}
+# One webhook provider, so that the hostile-input suite and the fuzzer reach a receiving URL
+# that exists (POST /api/v1/webhooks/<WEBHOOK_PROVIDER>/); bakes without webhooks ignore it.
+WEBHOOK_PROVIDER = "test"
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"served-project-webhook-key").decode()
+WEBHOOK_ENV = {
+    "DJANGO_WEBHOOK_PROVIDERS": json.dumps({WEBHOOK_PROVIDER: {"scheme": "standard", "secret": WEBHOOK_SECRET}})
 }
 
 
@@ -151,6 +159,7 @@ class ServedProject:
             {
                 **PRODUCTION_ENV,
                 **LOAD_ENV,
+                **WEBHOOK_ENV,
                 "DATABASE_URL": database_url,
                 "REDIS_URL": cache_url,
                 "CELERY_BROKER_URL": broker_url,

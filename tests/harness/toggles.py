@@ -19,7 +19,21 @@ TOGGLE_WORDS = {
     "include_example_app": ("orders",),
     "use_sentry": ("sentry",),
     "cloud_storage=s3": ("s3-compatible", "s3_", "boto", "moto", "aws_", "django-storages", "order_export"),
+    "use_webhooks": ("webhook",),
 }
+# Words a toggle's check skips: standardwebhooks is a test dependency of every bake with the API
+# (locks are made per use_celery, use_drf and use_sentry), present whether webhooks are on or not.
+TOGGLE_WORD_EXCEPTIONS = {"use_webhooks": ("standardwebhooks",)}
+
+
+# A toggle that only means something with another one on: webhooks are an API feature.
+REQUIRES = {"use_webhooks": "use_drf"}
+
+
+def feature_on(toggle: str, answers: Mapping[str, object]) -> bool:
+    """Whether a bake has a feature: its toggle is on, and so is the toggle it needs."""
+    needs = [toggle, *([REQUIRES[toggle]] if toggle in REQUIRES else [])]
+    return all(post_gen.is_enabled(condition, dict(answers)) for condition in needs)
 
 
 def row_enabled(row: str | tuple[str, ...], answers: Mapping[str, object]) -> bool:
@@ -38,5 +52,7 @@ def toggle_mentions(root: Path, toggle: str) -> list[str]:
     mentions = []
     for path in rendered_text_files(root):
         text = path.read_text().lower()
+        for exception in TOGGLE_WORD_EXCEPTIONS.get(toggle, ()):
+            text = text.replace(exception, "")
         mentions.extend(f"{path.relative_to(root)}: {word}" for word in TOGGLE_WORDS[toggle] if word in text)
     return mentions

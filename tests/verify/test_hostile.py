@@ -20,7 +20,15 @@ from urllib.parse import quote
 import pytest
 
 from tests.harness.process import PRODUCTION_ENV
-from tests.harness.served import OTHER_EMAIL, PASSWORD, USER_EMAIL, Response, ServedProject
+from tests.harness.served import (
+    OTHER_EMAIL,
+    PASSWORD,
+    USER_EMAIL,
+    WEBHOOK_PROVIDER,
+    WEBHOOK_SECRET,
+    Response,
+    ServedProject,
+)
 from tests.verify.conftest import assert_problem, flush_cache, login, user_create
 
 SIGNUP = "/api/v1/auth/signup/"
@@ -41,6 +49,11 @@ ME_MFA_DISABLE = "/api/v1/users/me/mfa/disable/"
 ORDERS = "/api/v1/orders/"
 # Takes no body: nothing to add to WRITES.
 ORDER_EXPORTS = "/api/v1/order-exports/"
+WEBHOOK_ENDPOINTS = "/api/v1/webhooks/endpoints/"
+# A provider's receiving URL: every body sent to it here is signed (see send), so it is judged on its content.
+WEBHOOK = f"/api/v1/webhooks/{WEBHOOK_PROVIDER}/"
+# Paths as the schema writes them, where they hold a parameter.
+SCHEMA_PATHS = {WEBHOOK: "/api/v1/webhooks/{provider}/"}
 # Over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
 OVERSIZED = 3 * 1024 * 1024
 
@@ -71,9 +84,26 @@ def refresh_token(served: ServedProject) -> str:
     return answer.json()["refresh"]
 
 
+def webhook_signed(body: bytes, headers: dict[str, str] | None) -> dict[str, str]:
+    """Standard Webhooks headers for ``body``, as the configured provider would sign it (a new id each time)."""
+    message_id, timestamp = f"msg_{uuid.uuid4().hex}", int(time.time())
+    key = base64.b64decode(WEBHOOK_SECRET.removeprefix("whsec_"))
+    digest = hmac.new(key, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    signature = f"v1,{base64.b64encode(digest).decode()}"
+    return {
+        **(headers or {}),
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature,
+    }
+
+
 def send(served: ServedProject, method: str, path: str, **kwargs) -> Response:
     # Sign-up and the token endpoints share a throttle of ten a minute: reset it so the input is judged.
     flush_cache(served)
+    if path == WEBHOOK and kwargs.get("body") is not None:
+        body = kwargs["body"].encode() if isinstance(kwargs["body"], str) else kwargs["body"]
+        kwargs = {**kwargs, "body": body, "headers": webhook_signed(body, kwargs.get("headers"))}
     return served.request(method, path, **kwargs)
 
 
@@ -102,6 +132,10 @@ def valid_body(served: ServedProject, path: str, refresh: str) -> dict:
         # Not the device's code (nor, with two-factor authentication off, a code to turn it off with): a 400.
         ME_MFA_CONFIRM: {"code": "000000"},
         ME_MFA_DISABLE: {"code": "000000"},
+        # Answered 201 with the endpoint's secret; nothing is ever sent to it here.
+        WEBHOOK_ENDPOINTS: {"url": "https://hooks.example.com/receive"},
+        # Answered 202: stored, its handling queued (no handler: it is marked ignored).
+        WEBHOOK: {"type": "test.event", "data": {"n": 1}},
     }[path]
 
 
@@ -122,6 +156,8 @@ WRITES = [
     ("POST", ME_MFA_CONFIRM),
     ("POST", ME_MFA_DISABLE),
     ("POST", ORDERS),
+    ("POST", WEBHOOK_ENDPOINTS),
+    ("POST", WEBHOOK),
 ]
 # Every text field of every write endpoint; items.0.product_id is text on the wire too.
 TEXT_FIELDS = [
@@ -152,9 +188,11 @@ TEXT_FIELDS = [
     ("POST", ME_MFA_DISABLE, "code"),
     ("POST", ORDERS, "notes"),
     ("POST", ORDERS, "items.0.product_id"),
+    ("POST", WEBHOOK_ENDPOINTS, "url"),
+    ("POST", WEBHOOK, "type"),
 ]
 # The endpoints that take a token: the patcher's.
-AUTHENTICATED = {ME, ME_EMAIL, ME_MFA, ME_MFA_CONFIRM, ME_MFA_DISABLE, ORDERS}
+AUTHENTICATED = {ME, ME_EMAIL, ME_MFA, ME_MFA_CONFIRM, ME_MFA_DISABLE, ORDERS, WEBHOOK_ENDPOINTS}
 # Free text that is returned in the response, and where to read it back from.
 ECHOED = {(ME, "full_name"), (ORDERS, "notes")}
 # Free text stored without being returned (sign-up answers only "check your inbox").
@@ -175,7 +213,7 @@ def test_every_operation_with_a_body_is_attacked(served: ServedProject) -> None:
         if "requestBody" in operation
     }
 
-    assert with_body == set(WRITES)
+    assert with_body == {(method, SCHEMA_PATHS.get(path, path)) for method, path in WRITES}
 
 
 @pytest.mark.parametrize(("method", "path"), WRITES, ids=[path for _, path in WRITES])

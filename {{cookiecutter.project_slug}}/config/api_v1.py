@@ -11,6 +11,9 @@ urlpatterns = [
     path("", include("apps.orders.exports.urls")),
 {%- endif %}
 {%- endif %}
+{%- if cookiecutter.use_webhooks %}
+    path("", include("apps.webhooks.urls")),
+{%- endif %}
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file: no inline script, so a strict CSP holds.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -17,6 +17,9 @@ from apps.core.transactions import on_commit_robust
 from apps.orders.models import Order, OrderItem, Product
 from apps.orders.tasks import order_confirmation_send_task
 from apps.users.models import User
+{%- if cookiecutter.use_drf and cookiecutter.use_webhooks %}
+from apps.webhooks.services import webhook_event_publish
+{%- endif %}
 
 MSG_NO_ITEMS = "An order needs at least one item."
 MSG_MALFORMED_LINE = "Each item needs a product_id (a UUID) and a quantity (a whole number)."
@@ -133,6 +136,10 @@ def order_cancel(*, order: Order, cancelled_by: User) -> Order:
         Product.objects.filter(pk__in=[line.product_id for line in lines]).update(stock=_stock_change(lines, +1))
         locked.status = Order.Status.CANCELLED
         locked.save(update_fields=["status", "updated_at"])
+{%- if cookiecutter.use_drf and cookiecutter.use_webhooks %}
+        # Queued on commit: a cancellation that rolls back notifies nobody.
+        webhook_event_publish(owner=locked.customer, event_type="order.cancelled", payload={"id": str(locked.pk)})
+{%- endif %}
     order.status = locked.status
     return locked
 

@@ -19,6 +19,9 @@ from config.settings.celery_settings import *  # noqa: F403
 {%- if cookiecutter.use_drf %}
 from config.settings.drf_settings import *  # noqa: F403
 {%- endif %}
+{%- if cookiecutter.use_drf and cookiecutter.use_webhooks %}
+from config.settings.webhooks_settings import *  # noqa: F403
+{%- endif %}
 
 # Overridden by every environment module; an empty key makes Django refuse to start.
 SECRET_KEY = ""
@@ -61,6 +64,9 @@ LOCAL_APPS = [
 {%- if cookiecutter.cloud_storage == "s3" %}
     "apps.orders.exports",
 {%- endif %}
+{%- endif %}
+{%- if cookiecutter.use_drf and cookiecutter.use_webhooks %}
+    "apps.webhooks",
 {%- endif %}
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
