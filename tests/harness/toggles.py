@@ -17,6 +17,7 @@ TOGGLE_WORDS = {
     "use_drf": ("rest_framework", "simplejwt", "spectacular", "api/v1"),
     "include_example_app": ("orders",),
     "use_sentry": ("sentry",),
+    "use_tenancy": ("tenant", "row-level security", "row_level_security"),
 }
 
 

@@ -6,6 +6,9 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Now, Round
 
 from apps.core.models import SoftDeleteModel, TimeStampedModel, UUIDModel
+{%- if cookiecutter.use_tenancy %}
+from apps.tenancy.models import TenantOwnedModel, TenantSoftDeleteManager
+{%- endif %}
 
 
 class Product(UUIDModel, TimeStampedModel):
@@ -35,7 +38,7 @@ class Product(UUIDModel, TimeStampedModel):
         return f"{self.name} ({self.sku})"
 
 
-class Order(UUIDModel, TimeStampedModel, SoftDeleteModel):
+class Order(UUIDModel, TimeStampedModel, SoftDeleteModel{% if cookiecutter.use_tenancy %}, TenantOwnedModel{% endif %}):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         PAID = "paid", "Paid"
@@ -47,6 +50,11 @@ class Order(UUIDModel, TimeStampedModel, SoftDeleteModel):
     notes = models.TextField(blank=True, max_length=1000)
     placed_at = models.DateTimeField(db_default=Now(), editable=False)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+{%- if cookiecutter.use_tenancy %}
+
+    # The current tenant's live orders (all_objects and unscoped see past one or the other).
+    objects = TenantSoftDeleteManager()
+{%- endif %}
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -68,7 +76,7 @@ class Order(UUIDModel, TimeStampedModel, SoftDeleteModel):
         return f"Order {self.pk} ({self.status})"
 
 
-class OrderItem(UUIDModel):
+class OrderItem(UUIDModel{% if cookiecutter.use_tenancy %}, TenantOwnedModel{% endif %}):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()

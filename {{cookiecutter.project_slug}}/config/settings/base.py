@@ -56,6 +56,9 @@ LOCAL_APPS = [
 {%- endif %}
     "apps.devtools",
     "apps.users",
+{%- if cookiecutter.use_tenancy %}
+    "apps.tenancy",
+{%- endif %}
 {%- if cookiecutter.include_example_app %}
     "apps.orders",
 {%- endif %}
@@ -83,6 +86,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After AuthenticationMiddleware: marks the session's user verified by the device that took its code.
     "django_otp.middleware.OTPMiddleware",
+{%- if cookiecutter.use_tenancy %}
+    # After authentication: a signed-in user's request runs in their tenant (the API's views set their own).
+    "apps.tenancy.middleware.TenantMiddleware",
+{%- endif %}
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
