@@ -48,17 +48,16 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
         "apps/orders/views.py",
     ),
     ("include_example_app", "use_celery"): ("apps/orders/tests/test_tasks.py",),
-    "use_tenancy": (
-        "apps/tenancy",
-        "apps/orders/tests/conftest.py",
-        "apps/orders/tests/test_tenancy.py",
-        "docs/tenancy.md",
-    ),
+    "use_tenancy": ("apps/tenancy", "docs/tenancy.md"),
     ("use_tenancy", "use_drf"): (
         "apps/tenancy/api.py",
         "apps/tenancy/tests/test_api.py",
     ),
-    ("use_tenancy", "include_example_app", "use_drf"): ("apps/orders/tests/test_tenancy_api.py",),
+    ("include_example_app", "use_tenancy"): (
+        "apps/orders/tests/conftest.py",
+        "apps/orders/tests/test_tenancy.py",
+    ),
+    ("include_example_app", "use_tenancy", "use_drf"): ("apps/orders/tests/test_tenancy_api.py",),
     "use_sentry": (
         "apps/core/tests/test_sentry.py",
         "config/sentry.py",

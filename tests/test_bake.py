@@ -371,6 +371,20 @@ def test_generated_suite_passes_on_postgres_and_redis(
     assert redis_command(project_python, cache_url, "KEYS", "test-run-*") == []
 
 
+def test_tenant_isolation_holds_on_postgres(cookies_session, project_python: Path, fresh_database: str) -> None:
+    """Row-level security exists only in PostgreSQL: the tenancy bake's isolation tests run there, none skipped."""
+    project = Path(cookies_session.bake(extra_context=BAKES["tenancy"]).project_path)
+    result = run(
+        [str(project_python), "-m", "pytest", "-q", "--create-db", "-rs", "apps/tenancy", "apps/orders"],
+        cwd=project,
+        env={"DATABASE_URL": fresh_database},
+    )
+
+    assert re.search(r"\d+ passed", result.stdout)
+    assert "failed" not in result.stdout
+    assert "skipped" not in result.stdout, result.stdout
+
+
 def test_generated_suite_leaves_the_redis_of_a_dot_env_alone(
     cookies_session, project_python: Path, redis_url: str
 ) -> None:
