@@ -108,6 +108,7 @@ BAKES: dict[str, Answers] = {
 DOMAIN_BAKES: dict[str, Answers] = {
     "default": {"project_slug": "domains_default"},
     "no-drf-no-example": {"project_slug": "domains_plain", "use_drf": "no", "include_example_app": "no"},
+    "tenancy": {"project_slug": "domains_tenancy", "use_tenancy": "yes"},
 }
 
 COMPOSE_BAKES: dict[str, Answers] = {

@@ -1,4 +1,7 @@
 from decimal import Decimal
+{%- if cookiecutter.use_tenancy %}
+from typing import ClassVar
+{%- endif %}
 
 from django.conf import settings
 from django.db import models
@@ -53,7 +56,7 @@ class Order(UUIDModel, TimeStampedModel, SoftDeleteModel{% if cookiecutter.use_t
 {%- if cookiecutter.use_tenancy %}
 
     # The current tenant's live orders (all_objects and unscoped see past one or the other).
-    objects = TenantSoftDeleteManager()
+    objects: ClassVar[TenantSoftDeleteManager] = TenantSoftDeleteManager()
 {%- endif %}
 
     class Meta:

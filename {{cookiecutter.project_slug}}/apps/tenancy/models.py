@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db import models
 
-from apps.core.models import SoftDeleteManager, TimeStampedModel
+from apps.core.models import SoftDeleteManager, SoftDeleteQuerySet, TimeStampedModel
 from apps.tenancy.context import NoTenantError, current_tenant_id, require_tenant_id
 
 
@@ -53,8 +53,14 @@ class TenantManager(models.Manager):
         return super().get_queryset().none()
 
 
-class TenantSoftDeleteManager(TenantManager, SoftDeleteManager):
+class TenantSoftDeleteManager(SoftDeleteManager):
     """For models that are both tenant-owned and soft-deleted: the current tenant's live rows."""
+
+    def get_queryset(self) -> SoftDeleteQuerySet:
+        return super().get_queryset().filter(tenant_id=require_tenant_id())
+
+    def none(self) -> SoftDeleteQuerySet:
+        return super().get_queryset().none()
 
 
 class TenantOwnedModel(models.Model):
@@ -72,7 +78,8 @@ class TenantOwnedModel(models.Model):
         Tenant, on_delete=models.PROTECT, related_name="+", default=current_tenant_id, editable=False
     )
 
-    objects: ClassVar[TenantManager] = TenantManager()
+    # Annotated as any manager: a model that is also soft-deleted brings a manager of both kinds.
+    objects: ClassVar[models.Manager[Any]] = TenantManager()
     unscoped: ClassVar[models.Manager[Any]] = models.Manager()
 
     class Meta:

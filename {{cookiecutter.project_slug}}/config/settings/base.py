@@ -64,6 +64,10 @@ LOCAL_APPS = [
 {%- endif %}
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+{%- if cookiecutter.use_tenancy %}
+# manage.py startdomain lays these templates over its own: new models are tenant-owned.
+STARTDOMAIN_SCAFFOLDS = [BASE_DIR / "apps" / "tenancy" / "scaffold"]
+{%- endif %}
 
 MIDDLEWARE = [
     # Before everything it times; it also answers /metrics (apps/observability/metrics.py).

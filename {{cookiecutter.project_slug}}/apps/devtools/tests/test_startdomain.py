@@ -57,6 +57,8 @@ def project(tmp_path: Path, settings, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = make_project(tmp_path, Path(settings.BASE_DIR))
     monkeypatch.setattr(sd, "API_SCAFFOLD", tmp_path / "no-api-scaffold")
     settings.BASE_DIR = root
+    # The base scaffold alone: what a feature lays over it is tested with the feature.
+    settings.STARTDOMAIN_SCAFFOLDS = []
     return root
 
 

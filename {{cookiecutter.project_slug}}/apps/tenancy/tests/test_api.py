@@ -1,9 +1,13 @@
+from pathlib import Path
+
 import pytest
+from django.core.management import call_command
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
+from apps.devtools.tests.test_startdomain import make_project
 from apps.tenancy.api import TenantScopedViewMixin
 from apps.tenancy.context import current_tenant, tenant_context
 from apps.tenancy.models import Tenant
@@ -73,3 +77,12 @@ def test_no_membership_is_a_403_and_no_user_a_401(tenants: tuple[Tenant, Tenant]
 
     assert get_memos(UserFactory.create()).status_code == 403
     assert get_memos(None, x_tenant=acme.slug).status_code == 401
+
+
+def test_startdomain_scopes_a_new_apps_views_to_the_tenant(tmp_path: Path, settings) -> None:
+    settings.BASE_DIR = make_project(tmp_path, Path(settings.BASE_DIR))
+
+    call_command("startdomain", "line_items")
+
+    views = (tmp_path / "apps" / "line_items" / "views.py").read_text()
+    assert "class LineItemViewSet(TenantScopedViewMixin, viewsets.GenericViewSet):" in views
