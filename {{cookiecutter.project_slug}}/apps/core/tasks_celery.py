@@ -77,12 +77,10 @@ def delivery_number(key: str) -> int:
 
 
 class DeliveryCountingTask(Task):
-    """The base of every task: drops a message that keeps killing its workers (see above).
-{%- if cookiecutter.use_tenancy %}
+    """The base of every task: drops a message that keeps killing its workers (see above).{% if cookiecutter.use_tenancy %}
 
     A task enqueued inside a tenant runs inside it: its message carries the tenant's id.
-{%- endif %}
-    """
+    {% endif %}"""
 {%- if cookiecutter.use_tenancy %}
 
     def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
