@@ -51,6 +51,7 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
     "use_tenancy": ("apps/tenancy", "docs/tenancy.md"),
     ("use_tenancy", "use_drf"): (
         "apps/tenancy/api.py",
+        "apps/tenancy/scaffold/api",
         "apps/tenancy/tests/test_api.py",
     ),
     ("include_example_app", "use_tenancy"): (

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.harness.answers import BAKES
+from tests.harness.answers import BAKES, answers_for
 from tests.harness.live import free_port, kill_tree, wait_until
 from tests.harness.process import PRODUCTION_ENV, clean_env, run
 from tests.harness.rendered import unrendered_jinja
@@ -122,7 +122,7 @@ def test_generated_test_suite_passes(baked: Path, project_python: Path) -> None:
 
 @pytest.mark.parametrize("toggle", sorted(TOGGLE_WORDS))
 def test_toggles_leave_no_trace(baked: Path, toggle: str, request) -> None:
-    enabled = BAKES[request.node.callspec.params["baked"]].get(toggle, "yes") == "yes"
+    enabled = bool(answers_for(BAKES[request.node.callspec.params["baked"]])[toggle])
     paths = post_gen.TOGGLED_PATHS[toggle]
     present = present_paths(baked, toggle)
     if enabled:
