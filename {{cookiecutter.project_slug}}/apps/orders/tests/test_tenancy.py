@@ -16,6 +16,7 @@ from apps.tenancy.context import tenant_context
 from apps.tenancy.models import Tenant
 from apps.tenancy.tests.factories import MembershipFactory, TenantFactory
 from apps.users.models import User
+from apps.users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +77,19 @@ def test_a_task_runs_in_the_tenant_that_enqueued_it(
         # Enqueued after the commit, once acme's transaction is over: the task still runs in acme.
         with django_capture_on_commit_callbacks(execute=True):
             placed = order_create(customer=orders["acme"].customer, items=[OrderLine(ProductFactory.create().pk, 1)])
+
+    assert len(mail.outbox) == 1
+    assert str(placed.pk) in mail.outbox[0].body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_enqueued_on_commit_runs_in_the_tenant_after_its_transaction(acme: Tenant) -> None:
+    """The request's transaction, and the database's tenant setting with it, ends before the task runs.
+
+    On PostgreSQL the task would find no order if it ran outside a tenant of its own.
+    """
+    with tenant_context(acme):
+        placed = order_create(customer=UserFactory.create(), items=[OrderLine(ProductFactory.create().pk, 1)])
 
     assert len(mail.outbox) == 1
     assert str(placed.pk) in mail.outbox[0].body
