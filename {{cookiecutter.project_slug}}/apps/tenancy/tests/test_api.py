@@ -86,3 +86,18 @@ def test_startdomain_scopes_a_new_apps_views_to_the_tenant(tmp_path: Path, setti
 
     views = (tmp_path / "apps" / "line_items" / "views.py").read_text()
     assert "class LineItemViewSet(TenantScopedViewMixin, viewsets.GenericViewSet):" in views
+
+
+def test_browsers_may_name_the_tenant_from_an_allowed_origin(client, settings) -> None:
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+
+    preflight = client.options(
+        "/api/v1/users/me/",
+        headers={
+            "Origin": "https://app.example.com",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization, x-tenant",
+        },
+    )
+
+    assert "x-tenant" in preflight["Access-Control-Allow-Headers"]
