@@ -68,6 +68,17 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
     ),
     ("use_webhooks", "use_drf", "include_example_app"): ("apps/webhooks/tests/test_orders.py",),
     ("use_webhooks", "use_drf", "use_celery"): ("apps/webhooks/tests/test_tasks.py",),
+    "use_tenancy": ("apps/tenancy", "docs/tenancy.md"),
+    ("use_tenancy", "use_drf"): (
+        "apps/tenancy/api.py",
+        "apps/tenancy/scaffold/api",
+        "apps/tenancy/tests/test_api.py",
+    ),
+    ("include_example_app", "use_tenancy"): (
+        "apps/orders/tests/conftest.py",
+        "apps/orders/tests/test_tenancy.py",
+    ),
+    ("include_example_app", "use_tenancy", "use_drf"): ("apps/orders/tests/test_tenancy_api.py",),
     "use_sentry": (
         "apps/core/tests/test_sentry.py",
         "config/sentry.py",

@@ -414,6 +414,20 @@ def redis_command(python: Path, url: str, *command: str) -> object:
     return json.loads(run([str(python), "-c", code, url, *command], cwd=Path.cwd()).stdout)
 
 
+def test_tenant_isolation_holds_on_postgres(cookies_session, project_python: Path, fresh_database: str) -> None:
+    """Row-level security exists only in PostgreSQL: the tenancy bake's isolation tests run there, none skipped."""
+    project = Path(cookies_session.bake(extra_context=BAKES["tenancy"]).project_path)
+    result = run(
+        [str(project_python), "-m", "pytest", "-q", "--create-db", "-rs", "apps/tenancy", "apps/orders"],
+        cwd=project,
+        env={"DATABASE_URL": fresh_database},
+    )
+
+    assert re.search(r"\d+ passed", result.stdout)
+    assert "failed" not in result.stdout
+    assert "skipped" not in result.stdout, result.stdout
+
+
 def test_production_settings_migrate_and_serve_on_postgres(
     default_project: Path, project_python: Path, fresh_database: str
 ) -> None:

@@ -99,6 +99,9 @@ BAKES: dict[str, Answers] = {
         "include_example_app": "no",
         "ci_tool": "none",
     },
+    # Tenancy with everything it touches (API, example app, Celery), and with none of them.
+    "tenancy": {"project_slug": "tenancy", "use_tenancy": "yes"},
+    "tenancy-plain": {"use_tenancy": "yes", "use_drf": "no", "include_example_app": "no", "use_celery": "no"},
     # Run here on the Python running pytest; tests/test_pythons.py runs the bakes of every
     # other offered version on their own interpreters.
     "bsd-python311": {"open_source_license": "BSD-3-Clause", "python_version": "3.11"},
@@ -125,6 +128,7 @@ SUITE_BAKES = [name for name in BAKES if name not in SUITE_TWINS]
 DOMAIN_BAKES: dict[str, Answers] = {
     "default": {"project_slug": "domains_default"},
     "no-drf-no-example": {"project_slug": "domains_plain", "use_drf": "no", "include_example_app": "no"},
+    "tenancy": {"project_slug": "domains_tenancy", "use_tenancy": "yes"},
 }
 
 COMPOSE_BAKES: dict[str, Answers] = {

@@ -20,6 +20,7 @@ TOGGLE_WORDS = {
     "use_sentry": ("sentry",),
     "cloud_storage=s3": ("s3-compatible", "s3_", "boto", "moto", "aws_", "django-storages", "order_export"),
     "use_webhooks": ("webhook",),
+    "use_tenancy": ("tenant", "row-level security", "row_level_security"),
 }
 # Words a toggle's check skips: standardwebhooks is a test dependency of every bake with the API
 # (locks are made per use_celery, use_drf and use_sentry), present whether webhooks are on or not.

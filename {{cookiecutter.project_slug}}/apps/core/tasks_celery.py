@@ -6,12 +6,20 @@ the tasks bind to the project's app (config/celery.py), whose tasks are
 """
 
 import logging
+{%- if cookiecutter.use_tenancy %}
+from contextlib import AbstractContextManager, nullcontext
+{%- endif %}
 from smtplib import SMTPException
 from typing import Any
 
 from celery import Task, shared_task
 from django.core.cache import cache
 from django.core.management import call_command
+{%- if cookiecutter.use_tenancy %}
+
+from apps.tenancy.context import current_tenant_id, tenant_context
+from apps.tenancy.models import Tenant
+{%- endif %}
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +54,10 @@ MSG_POISON_DROPPED = (
     "Dropped task %s[%s]: its last %d deliveries never finished (the worker running it died each time)."
 )
 MSG_POISON_COPY_DROPPED = "Dropped task %s[%s] again: a copy of a message dropped before."
+{%- if cookiecutter.use_tenancy %}
+# The message header that carries the tenant a task was enqueued in.
+TENANT_ID_HEADER = "tenant_id"
+{%- endif %}
 
 
 def unfinished_deliveries_key(task_id: str) -> str:
@@ -65,7 +77,22 @@ def delivery_number(key: str) -> int:
 
 
 class DeliveryCountingTask(Task):
-    """The base of every task: drops a message that keeps killing its workers (see above)."""
+    """The base of every task: drops a message that keeps killing its workers (see above).{% if cookiecutter.use_tenancy %}
+
+    A task enqueued inside a tenant runs inside it: its message carries the tenant's id.
+    {% endif %}"""
+{%- if cookiecutter.use_tenancy %}
+
+    def apply_async(self, args: Any = None, kwargs: Any = None, **options: Any) -> Any:
+        tenant_id = current_tenant_id()
+        if tenant_id is not None:
+            options["headers"] = {**(options.get("headers") or {}), TENANT_ID_HEADER: tenant_id}
+        return super().apply_async(args, kwargs, **options)
+
+    def tenant_scope(self) -> AbstractContextManager[object]:
+        tenant_id = (self.request.headers or {}).get(TENANT_ID_HEADER)
+        return nullcontext() if tenant_id is None else tenant_context(Tenant.objects.get(pk=tenant_id))
+{%- endif %}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         task_id = self.request.id
@@ -84,7 +111,12 @@ class DeliveryCountingTask(Task):
         try:
             # As Celery runs a task without a __call__ of its own: the tracer has already
             # pushed this delivery's request, which Task.__call__ would replace.
+{%- if cookiecutter.use_tenancy %}
+            with self.tenant_scope():
+                return self.run(*args, **kwargs)
+{%- else %}
             return self.run(*args, **kwargs)
+{%- endif %}
         finally:
             # Reached on success, failure and retry alike: only a dead worker skips it.
             cache.delete(key)

@@ -8,6 +8,10 @@ and tasks read exactly as they would with a task queue in front of them.
 import functools
 from collections.abc import Callable
 from typing import Any, Generic, ParamSpec, TypeVar
+{%- if cookiecutter.use_tenancy %}
+
+from apps.tenancy.context import tenant_bound
+{%- endif %}
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -27,7 +31,13 @@ class InlineTask(Generic[P, R]):
         return self.run(*args, **kwargs)
 
     def delay(self, *args: P.args, **kwargs: P.kwargs) -> R:
+{%- if cookiecutter.use_tenancy %}
+        # Inside the tenant it was called in, like a queued task: after a commit, that
+        # tenant's transaction (and with it the database's setting) has ended.
+        return tenant_bound(self.run)(*args, **kwargs)
+{%- else %}
         return self.run(*args, **kwargs)
+{%- endif %}
 
     def __repr__(self) -> str:
         # What the error log of a failed after-commit call names.

@@ -7,6 +7,9 @@ from django.http import HttpRequest
 
 from apps.orders.models import Order, OrderItem, Product
 from apps.orders.services import order_cancel
+{%- if cookiecutter.use_tenancy %}
+from apps.tenancy.admin import TenantOwnedAdmin
+{%- endif %}
 from apps.users.models import User
 
 MSG_ORDERS_CANCELLED = "Orders cancelled: {count}."
@@ -31,7 +34,7 @@ class OrderItemInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin({% if cookiecutter.use_tenancy %}TenantOwnedAdmin{% else %}admin.ModelAdmin{% endif %}):
     list_display = ("id", "customer", "status", "amount", "created_at")
     list_filter = ("status",)
     list_select_related = ("customer",)

@@ -1,4 +1,7 @@
 from decimal import Decimal
+{%- if cookiecutter.use_tenancy %}
+from typing import ClassVar
+{%- endif %}
 
 from django.conf import settings
 from django.db import models
@@ -6,6 +9,9 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Now, Round
 
 from apps.core.models import SoftDeleteModel, TimeStampedModel, UUIDModel
+{%- if cookiecutter.use_tenancy %}
+from apps.tenancy.models import TenantOwnedModel, TenantSoftDeleteManager
+{%- endif %}
 
 
 class Product(UUIDModel, TimeStampedModel):
@@ -35,7 +41,7 @@ class Product(UUIDModel, TimeStampedModel):
         return f"{self.name} ({self.sku})"
 
 
-class Order(UUIDModel, TimeStampedModel, SoftDeleteModel):
+class Order(UUIDModel, TimeStampedModel, SoftDeleteModel{% if cookiecutter.use_tenancy %}, TenantOwnedModel{% endif %}):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         PAID = "paid", "Paid"
@@ -47,6 +53,11 @@ class Order(UUIDModel, TimeStampedModel, SoftDeleteModel):
     notes = models.TextField(blank=True, max_length=1000)
     placed_at = models.DateTimeField(db_default=Now(), editable=False)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+{%- if cookiecutter.use_tenancy %}
+
+    # The current tenant's live orders (all_objects and unscoped see past one or the other).
+    objects: ClassVar[TenantSoftDeleteManager] = TenantSoftDeleteManager()
+{%- endif %}
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -68,7 +79,7 @@ class Order(UUIDModel, TimeStampedModel, SoftDeleteModel):
         return f"Order {self.pk} ({self.status})"
 
 
-class OrderItem(UUIDModel):
+class OrderItem(UUIDModel{% if cookiecutter.use_tenancy %}, TenantOwnedModel{% endif %}):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()

@@ -19,10 +19,13 @@ from apps.orders.serializers import (
     OrderSummarySerializer,
 )
 from apps.orders.services import order_cancel, order_create
+{%- if cookiecutter.use_tenancy %}
+from apps.tenancy.api import TenantScopedViewMixin
+{%- endif %}
 from apps.users.models import User
 
 
-class OrderViewSet(viewsets.GenericViewSet):
+class OrderViewSet({% if cookiecutter.use_tenancy %}TenantScopedViewMixin, {% endif %}viewsets.GenericViewSet):
     serializer_class = OrderDetailSerializer
     queryset = Order.objects.none()  # for schema generation; requests use the selectors
 

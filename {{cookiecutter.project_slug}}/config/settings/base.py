@@ -59,6 +59,9 @@ LOCAL_APPS = [
 {%- endif %}
     "apps.devtools",
     "apps.users",
+{%- if cookiecutter.use_tenancy %}
+    "apps.tenancy",
+{%- endif %}
 {%- if cookiecutter.include_example_app %}
     "apps.orders",
 {%- if cookiecutter.cloud_storage == "s3" %}
@@ -70,6 +73,10 @@ LOCAL_APPS = [
 {%- endif %}
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+{%- if cookiecutter.use_tenancy %}
+# manage.py startdomain lays these templates over its own: new models are tenant-owned.
+STARTDOMAIN_SCAFFOLDS = [BASE_DIR / "apps" / "tenancy" / "scaffold"]
+{%- endif %}
 
 MIDDLEWARE = [
     # Before everything it times; it also answers /metrics (apps/observability/metrics.py).
@@ -92,6 +99,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After AuthenticationMiddleware: marks the session's user verified by the device that took its code.
     "django_otp.middleware.OTPMiddleware",
+{%- if cookiecutter.use_tenancy %}
+    # After authentication: a signed-in user's request runs in their tenant (the API's views set their own).
+    "apps.tenancy.middleware.TenantMiddleware",
+{%- endif %}
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

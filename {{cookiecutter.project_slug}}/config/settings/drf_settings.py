@@ -2,6 +2,10 @@
 
 from datetime import timedelta
 from typing import Any
+{%- if cookiecutter.use_tenancy %}
+
+from corsheaders.defaults import default_headers
+{%- endif %}
 
 from config.env import env
 
@@ -77,3 +81,7 @@ SPECTACULAR_SETTINGS = {
 CORS_ALLOWED_ORIGINS = env.list("DJANGO_CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_CREDENTIALS = False
+{%- if cookiecutter.use_tenancy %}
+# Clients that belong to several tenants name one in X-Tenant (apps/tenancy): browsers may send it.
+CORS_ALLOW_HEADERS = (*default_headers, "x-tenant")
+{%- endif %}

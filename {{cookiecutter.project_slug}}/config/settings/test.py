@@ -30,6 +30,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # Concrete models over the abstract bases in apps.core, for the tests only.
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.core.tests.testapp"]
+{%- if cookiecutter.use_tenancy %}
+# A tenant-owned model for the tenancy tests, with the row-level security its migration creates.
+INSTALLED_APPS += ["apps.tenancy.tests.testapp"]
+{%- endif %}
 
 # Serve from the finders without a collectstatic run (production uses the manifest).
 WHITENOISE_AUTOREFRESH = True

@@ -59,6 +59,8 @@ def project(tmp_path: Path, settings, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = make_project(tmp_path, Path(settings.BASE_DIR))
     monkeypatch.setattr(sd, "API_SCAFFOLD", tmp_path / "no-api-scaffold")
     settings.BASE_DIR = root
+    # The base scaffold alone: what a feature lays over it is tested with the feature.
+    settings.STARTDOMAIN_SCAFFOLDS = []
     return root
 
 
@@ -342,3 +344,26 @@ def test_url_include_goes_after_the_last_app_include() -> None:
     )
     assert sd.api_urls_with_app("urlpatterns = []\n", "widgets") is None
     assert sd.api_urls_with_app("urlpatterns = [\n", "widgets") is None
+
+
+def test_an_overlay_replaces_and_adds_files_and_its_migrations_follow_the_first(
+    project: Path, tmp_path: Path, settings
+) -> None:
+    overlay = tmp_path / "overlay"
+    (overlay / "app" / "migrations").mkdir(parents=True)
+    (overlay / "app" / "selectors.py-tpl").write_text('"""No selectors yet."""\n')
+    (overlay / "app" / "extra.py-tpl").write_text("EXTRA = True\n")
+    (overlay / "app" / "migrations" / "0002_more.py-tpl").write_text(
+        "from django.db import migrations\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        '    dependencies = [("widgets", "0001_initial")]\n'
+        "    operations: list[migrations.operations.base.Operation] = []\n"
+    )
+    settings.STARTDOMAIN_SCAFFOLDS = [overlay]
+
+    startdomain("widgets")
+
+    app = project / "apps" / "widgets"
+    assert (app / "selectors.py").read_text() == '"""No selectors yet."""\n'
+    assert (app / "extra.py").read_text() == "EXTRA = True\n"
+    assert sorted(path.name for path in (app / "migrations").glob("0*.py")) == ["0001_initial.py", "0002_more.py"]

@@ -9,6 +9,11 @@ import uuid
 from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
+{%- if cookiecutter.use_tenancy %}
+
+import apps.tenancy.context
+from apps.tenancy.operations import EnableRowLevelSecurity
+{%- endif %}
 
 
 class Migration(migrations.Migration):
@@ -16,6 +21,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+{%- if cookiecutter.use_tenancy %}
+        ("tenancy", "0001_initial"),
+{%- endif %}
     ]
 
     operations = [
@@ -48,6 +56,18 @@ class Migration(migrations.Migration):
                         on_delete=django.db.models.deletion.PROTECT, related_name="orders", to=settings.AUTH_USER_MODEL
                     ),
                 ),
+{%- if cookiecutter.use_tenancy %}
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        default=apps.tenancy.context.current_tenant_id,
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
+{%- endif %}
             ],
             options={
                 "ordering": ["-created_at", "-id"],
@@ -115,6 +135,18 @@ class Migration(migrations.Migration):
                         on_delete=django.db.models.deletion.PROTECT, related_name="+", to="orders.product"
                     ),
                 ),
+{%- if cookiecutter.use_tenancy %}
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        default=apps.tenancy.context.current_tenant_id,
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
+{%- endif %}
             ],
             options={
                 "ordering": ["id"],
@@ -154,4 +186,8 @@ class Migration(migrations.Migration):
                 condition=models.Q(("quantity__gt", 0)), name="orders_item_quantity_positive"
             ),
         ),
+{%- if cookiecutter.use_tenancy %}
+        EnableRowLevelSecurity("order"),
+        EnableRowLevelSecurity("orderitem"),
+{%- endif %}
     ]

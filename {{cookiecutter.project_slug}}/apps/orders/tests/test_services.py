@@ -10,6 +10,10 @@ from apps.orders import services
 from apps.orders.models import Order, OrderItem, Product
 from apps.orders.services import OrderLine, order_cancel, order_confirmation_send, order_create
 from apps.orders.tests.factories import OrderFactory, ProductFactory
+{%- if cookiecutter.use_tenancy %}
+from apps.tenancy.context import tenant_bound, tenant_context
+from apps.tenancy.models import Tenant
+{%- endif %}
 from apps.users.models import User
 from apps.users.tests.factories import UserFactory
 
@@ -170,13 +174,17 @@ def test_no_confirmation_for_a_cancelled_order(user: User) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_orders_for_the_last_unit_sell_it_once() -> None:
+def test_concurrent_orders_for_the_last_unit_sell_it_once({% if cookiecutter.use_tenancy %}tenant: Tenant{% endif %}) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs row locks: run with DATABASE_URL pointing at PostgreSQL")
     last_one = ProductFactory.create(stock=1)
     buyers = UserFactory.create_batch(8)
     start = threading.Barrier(len(buyers))
     outcomes: list[str] = []
+{%- if cookiecutter.use_tenancy %}
+    # A thread starts with no tenant: each places its order in the test's, in a transaction of its own.
+    order_create = tenant_bound(services.order_create, tenant)
+{%- endif %}
 
     def buy(customer: User) -> None:
         start.wait()
@@ -197,4 +205,9 @@ def test_concurrent_orders_for_the_last_unit_sell_it_once() -> None:
     refused = services.MSG_INSUFFICIENT_STOCK.format(name=last_one.name, available=0, requested=1)
     assert sorted(outcomes) == sorted(["sold"] + [refused] * 7)
     assert stock_of(last_one) == 0
+{%- if cookiecutter.use_tenancy %}
+    with tenant_context(tenant):
+        assert Order.objects.count() == 1
+{%- else %}
     assert Order.objects.count() == 1
+{%- endif %}

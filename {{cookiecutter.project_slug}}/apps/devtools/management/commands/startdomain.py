@@ -3,9 +3,12 @@
 Django's own ``startapp --template`` machinery renders the files, from the app
 templates in ``apps/devtools/scaffold``: ``app/`` for every project, ``api/``
 only in projects that have the REST API (``*.py-tpl`` files in Django template
-syntax). This command adds what startapp lacks: a model name (``--model``),
-registering the app in LOCAL_APPS and its URLs in the API, the first migration
-written by ``makemigrations``, and undoing everything when a step fails.
+syntax). Scaffolds named in ``settings.STARTDOMAIN_SCAFFOLDS``, laid out the same
+way, are rendered over them: their files replace or add to the base ones, and
+their ``app/migrations/`` files are added after the first migration. This
+command adds what startapp lacks: a model name (``--model``), registering the app
+in LOCAL_APPS and its URLs in the API, the first migration written by
+``makemigrations``, and undoing everything when a step fails.
 
 Nothing is overwritten, and a failure part way leaves the project as it was: the
 app is rendered into a temporary directory beside its final place and moved there,
@@ -155,6 +158,13 @@ def scaffolds(include_api: bool) -> list[Path]:
     return [APP_SCAFFOLD, API_SCAFFOLD] if include_api else [APP_SCAFFOLD]
 
 
+def overlays(include_api: bool) -> list[Path]:
+    """The scaffolds a project's installed features lay over the base ones, in the same order."""
+    roots = [Path(root) for root in getattr(settings, "STARTDOMAIN_SCAFFOLDS", [])]
+    parts = ["app", "api"] if include_api else ["app"]
+    return [root / part for root in roots for part in parts if (root / part).is_dir()]
+
+
 def render(template: Path, context: dict[str, str]) -> str:
     """One scaffold file as startapp renders it."""
     return Engine().from_string(template.read_text()).render(Context(context, autoescape=False))
@@ -197,7 +207,8 @@ def model_problem(model: str, include_api: bool) -> str | None:
         return MSG_BAD_MODEL.format(model=model)
     # The scaffold's own identifiers, rendered with placeholders nobody would choose.
     probe = {key: f"zz{key}zz" for key in context_for("zz", "Zz")}
-    templates = [path for root in scaffolds(include_api) for path in root.rglob(f"*{TEMPLATE_SUFFIX}")]
+    roots = scaffolds(include_api) + overlays(include_api)
+    templates = [path for root in roots for path in root.rglob(f"*{TEMPLATE_SUFFIX}")]
     used = names_in_code([render(path, probe) for path in templates])
     entity = snake_case(model)
     if model in used or entity in used or keyword.iskeyword(entity) or keyword.issoftkeyword(entity):
@@ -291,8 +302,9 @@ class Command(TemplateCommand):
             context = context_for(app, model)
             for scaffold in scaffolds(include_api):
                 self.render_scaffold(scaffold, package, context, options["verbosity"])
+            later = self.lay_overlays(staging, package, context, include_api, options["verbosity"])
             self.tidy(package, model)
-            self.create(root, package, target, edits)
+            self.create(root, package, target, edits, later)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         self.report(app, model, target, include_api)
@@ -302,6 +314,28 @@ class Command(TemplateCommand):
         options = {"template": str(scaffold), "extensions": ["py"], "files": [], "verbosity": verbosity}
         super().handle("app", context["app_name"], str(package), **options, **context)
 
+    def lay_overlays(
+        self, staging: Path, package: Path, context: dict[str, str], include_api: bool, verbosity: int
+    ) -> dict[Path, Path]:
+        """Render each overlay and put its files over the package's; return its migrations, which come later.
+
+        Later means after makemigrations: they depend on the first migration, which does not exist yet.
+        """
+        later: dict[Path, Path] = {}
+        for number, overlay in enumerate(overlays(include_api)):
+            rendered = staging / f"overlay-{number}" / context["app_name"]
+            rendered.mkdir(parents=True)
+            self.render_scaffold(overlay, rendered, context, verbosity)
+            for path in sorted(rendered.rglob("*")):
+                relative = path.relative_to(rendered)
+                if path.is_dir():
+                    (package / relative).mkdir(exist_ok=True)
+                elif relative.parts[0] == "migrations" and relative.name != "__init__.py":
+                    later[relative] = path
+                else:
+                    path.replace(package / relative)
+        return later
+
     def tidy(self, package: Path, model: str) -> None:
         """Keep the rendered code lint-clean whatever the names: import order, and a refusal over the line limit."""
         for path in package.rglob("*.py"):
@@ -310,7 +344,7 @@ class Command(TemplateCommand):
                 raise CommandError(MSG_TOO_LONG.format(model=model, limit=LINE_LENGTH))
             path.write_text(sort_first_party_imports(text))
 
-    def create(self, root: Path, package: Path, target: Path, edits: dict[Path, str]) -> None:
+    def create(self, root: Path, package: Path, target: Path, edits: dict[Path, str], later: dict[Path, Path]) -> None:
         """Register the app, move it into place and have makemigrations write its first migration, or undo all."""
         originals: dict[Path, str] = {}
         moved = False
@@ -323,6 +357,8 @@ class Command(TemplateCommand):
             package.rename(target)
             moved = True
             self.make_first_migration(root, target.name)
+            for relative, path in later.items():
+                path.replace(target / relative)
         except BaseException:
             if moved:
                 shutil.rmtree(target, ignore_errors=True)
