@@ -81,12 +81,12 @@ PRESETS: dict[str, Answers] = {
 # every toggle both ways, every license, every Python, and hostile free text.
 BAKES: dict[str, Answers] = {
     "default": {},
-    "no-docker": {"use_docker": "no"},
+    # Files on the server's own disk: the example app without its exports.
+    "no-docker": {"use_docker": "no", "cloud_storage": "none"},
     "no-celery": {"use_celery": "no"},
-    "no-sentry": {"use_sentry": "no"},
+    "no-sentry": {"use_sentry": "no", "use_webhooks": "no"},
     # Webhooks stay "yes": without the API they are off all the same.
     "no-drf": {"use_drf": "no"},
-    "no-webhooks": {"use_webhooks": "no"},
     "no-example": {"include_example_app": "no"},
     "gitlab-no-example": {"ci_tool": "gitlab", "include_example_app": "no"},
     "all-off": {
