@@ -8,22 +8,26 @@ live in one process: what one replica writes, the other reads.
 
 - a login through one replica works on the other, and a logout or a password change on
   one is honoured by both; so does an admin session;
-- an order created through one replica is read through the other;
+- an order created through one replica is read through the other, and a file a worker
+  wrote to the object store (an order export) is downloaded through the other replica's
+  signed link;
 - rate limits count the attempts of both replicas together;
 - a rolling restart (SIGTERM to one replica, a new one on its port, ready; then the
   other) under wrk load through HAProxy costs no request: no 5xx, no failed connection;
 - every task enqueued runs exactly once, and both workers ran some.
 
-A file written through one replica and read through the other belongs beside the
-order test, once production stores files in object storage.
+The object store is moto's S3 server on loopback, from the project's own virtualenv
+(the bake keeps uploads in S3 with the default cloud_storage=s3).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,7 +36,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness.cluster import HAProxy, Replica, Worker
-from tests.harness.live import wait_until
+from tests.harness.live import free_port, kill_tree, wait_until
 from tests.harness.load import Load, LoadResult
 from tests.harness.process import required_tool
 from tests.harness.served import OTHER_EMAIL, PASSWORD, PROXY_HEADERS, USER_EMAIL, Response, ServedProject, request
@@ -49,6 +53,9 @@ SIGNUP = "/api/v1/auth/signup/"
 RESET = "/api/v1/auth/password-reset/"
 ME = "/api/v1/users/me/"
 ORDERS = "/api/v1/orders/"
+ORDER_EXPORTS = "/api/v1/order-exports/"
+BUCKET = "scale-out-media"
+S3_KEYS = {"DJANGO_AWS_ACCESS_KEY_ID": "scale-out-key", "DJANGO_AWS_SECRET_ACCESS_KEY": "scale-out-secret"}
 AUTH_LIMIT = 10  # the "auth" throttle scope, per minute and client address
 SIGNUPS = 4  # each hashes a password: about a second on a busy machine
 TASKS = 16
@@ -71,6 +78,52 @@ class Cluster:
         return request(self.replicas[name].port, method, path, headers=headers, **kwargs)
 
 
+class S3Server:
+    """moto's standalone S3 server on a free loopback port, with one empty bucket: the replicas' shared store."""
+
+    def __init__(self, python: Path, log: Path) -> None:
+        self.python, self.log, self.port = python, log, free_port()
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        self.env = {
+            "DJANGO_AWS_STORAGE_BUCKET_NAME": BUCKET,
+            "DJANGO_AWS_S3_REGION_NAME": "us-east-1",
+            "DJANGO_AWS_S3_ENDPOINT_URL": self.endpoint_url,
+            # Path-style: a bucket cannot be a subdomain of 127.0.0.1.
+            "DJANGO_AWS_S3_ADDRESSING_STYLE": "path",
+            **S3_KEYS,
+        }
+
+    def start(self) -> None:
+        moto = self.python.parent / "moto_server"
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [str(moto), "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_until(self.answers, timeout=60, what=f"moto's S3 server (log: {self.log})")
+        create = (
+            "import sys, boto3\n"
+            "boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1',"
+            " aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3]).create_bucket(Bucket=sys.argv[4])\n"
+        )
+        keys = [S3_KEYS["DJANGO_AWS_ACCESS_KEY_ID"], S3_KEYS["DJANGO_AWS_SECRET_ACCESS_KEY"]]
+        subprocess.run([str(self.python), "-c", create, self.endpoint_url, *keys, BUCKET], check=True)
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            kill_tree(self.process)
+
+
 def flush_redis(python: Path, *urls: str) -> None:
     code = "import redis, sys\nfor url in sys.argv[1:]: redis.Redis.from_url(url).flushdb()"
     subprocess.run([str(python), "-c", code, *urls], check=True, timeout=30)
@@ -90,18 +143,20 @@ def cluster(tmp_path_factory, project_python: Path, postgres_url: str, redis_url
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "DJANGO_EMAIL_FILE_PATH": str(mail_dir),
     }
+    store = S3Server(project_python, workdir / "s3.log")
     served = ServedProject(
         workdir / "project",
         postgres_url=postgres_url,
         redis_urls=redis_urls,
         serve=False,
         orders_per_user=3,
-        extra_env=mail,
+        extra_env={**mail, **store.env},
     )
     replicas: dict[str, Replica] = {}
     workers: dict[str, Worker] = {}
     balancer: HAProxy | None = None
     try:
+        store.start()
         served.start()
         # Whatever an interrupted run left, and the messages the seed enqueued with no worker to run them.
         flush_redis(project_python, *redis_urls)
@@ -117,6 +172,7 @@ def cluster(tmp_path_factory, project_python: Path, postgres_url: str, redis_url
         for process in [*workers.values(), *replicas.values(), *([balancer] if balancer else [])]:
             process.kill()
         served.stop()
+        store.stop()
         flush_redis(project_python, *redis_urls)
 
 
@@ -227,6 +283,28 @@ def test_rate_limits_count_the_requests_made_through_both_replicas(cluster: Clus
     # Then the limit counted all of them: each replica alone has seen only half the limit
     assert statuses == [202] * AUTH_LIMIT
     assert after == [429, 429]
+
+
+def test_a_file_a_worker_stored_is_downloaded_through_the_other_replica(cluster: Cluster) -> None:
+    # Given an export of the user's orders asked for through replica a (a worker writes its CSV to the store)
+    access = login(cluster, "a", "192.0.2.12")["access"]
+    created = cluster.on("a", "POST", ORDER_EXPORTS, token=access)
+    assert created.status == 202, created.body
+    detail = f"{ORDER_EXPORTS}{created.json()['id']}/"
+
+    # When replica b is asked for it once it is ready
+    def ready() -> bool:
+        return cluster.on("b", "GET", detail, token=access).json()["status"] != "pending"
+
+    wait_until(ready, timeout=60, what="the export to be built")
+    export = cluster.on("b", "GET", detail, token=access).json()
+
+    # Then b's signed link downloads the file from the shared store: a header and one row per order
+    assert export["status"] == "ready", export
+    with urllib.request.urlopen(export["download_url"], timeout=10) as download:  # noqa: S310 - loopback
+        rows = download.read().decode().splitlines()
+    assert export["download_url"].startswith(cluster.served.runner.env["DJANGO_AWS_S3_ENDPOINT_URL"])
+    assert len(rows) == 1 + cluster.served.orders_per_user, rows
 
 
 # --- a rolling restart under load ------------------------------------------------------------

@@ -114,6 +114,10 @@ def clear_metrics_dir(directory: Path) -> None:
 
 def serve_worker_metrics(**kwargs: Any) -> WSGIServer | None:
     """``worker_init``: answer scrapes on the worker's metrics port, when the token and the directory are set."""
+    if settings.METRICS_MULTIPROC_DIR:
+        # prometheus_client writes there from the first task on, scraped or not, and does not make the
+        # directory: a fresh emptyDir /tmp (the Kubernetes manifests) has no /tmp/prometheus.
+        Path(settings.METRICS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
     port = settings.CELERY_WORKER_METRICS_PORT
     if not (port and settings.METRICS_TOKEN):
         return None

@@ -111,6 +111,19 @@ def test_the_worker_serves_nothing_without_a_token(settings) -> None:
     assert task_metrics.serve_worker_metrics() is None
 
 
+def test_a_worker_makes_its_metrics_directory_when_it_is_missing(settings, tmp_path: Path) -> None:
+    # Given a directory that does not exist yet, as /tmp/prometheus in a fresh emptyDir
+    directory = tmp_path / "prometheus"
+    settings.METRICS_MULTIPROC_DIR = str(directory)
+    settings.METRICS_TOKEN = ""
+
+    # When the worker starts
+    task_metrics.serve_worker_metrics()
+
+    # Then the tasks' figures have somewhere to go
+    assert directory.is_dir()
+
+
 def test_stale_figures_of_other_processes_are_dropped_not_ours(tmp_path: Path) -> None:
     ours = tmp_path / f"counter_{os.getpid()}.db"
     theirs = tmp_path / "histogram_1.db"
