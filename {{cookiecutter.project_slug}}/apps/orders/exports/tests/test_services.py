@@ -79,6 +79,27 @@ def test_a_second_run_of_the_task_changes_nothing(
     assert export.file.name == first.file.name
 
 
+def test_a_run_that_loses_the_race_deletes_its_own_copy(
+    user: User, s3_storage: Storage, s3_server: S3Server, s3_bucket: str
+) -> None:
+    export = OrderExportFactory.create(owner=user)
+    save = s3_storage.save
+
+    def save_while_another_run_finishes(name: str, content) -> str:
+        stored = save(name, content)
+        OrderExport.objects.filter(pk=export.pk).update(
+            status=OrderExport.Status.READY, file="order-exports/winner.csv"
+        )
+        return stored
+
+    with mock.patch.object(s3_storage, "save", side_effect=save_while_another_run_finishes):
+        assert order_export_build(export_id=export.pk) is None
+
+    export.refresh_from_db()
+    assert export.file.name == "order-exports/winner.csv"
+    assert s3_server.keys(s3_bucket) == []
+
+
 def test_a_store_that_is_down_fails_the_export_with_a_clear_error_and_stores_nothing(
     user: User, s3_down: None, s3_server: S3Server, s3_bucket: str
 ) -> None:
