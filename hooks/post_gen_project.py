@@ -74,6 +74,10 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
         "apps/tenancy/scaffold/api",
         "apps/tenancy/tests/test_api.py",
     ),
+    ("use_tenancy", "use_celery"): (
+        "apps/tenancy/tests/test_tasks.py",
+        "apps/tenancy/tests/testapp/tasks.py",
+    ),
     ("include_example_app", "use_tenancy"): (
         "apps/orders/tests/conftest.py",
         "apps/orders/tests/test_tenancy.py",
