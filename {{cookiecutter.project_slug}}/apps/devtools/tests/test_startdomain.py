@@ -75,6 +75,7 @@ def unchanged_project(shared_copy: Path, settings, monkeypatch: pytest.MonkeyPat
     """The shared copy, as ``project`` sets it up; each test using it checks that it changed nothing."""
     monkeypatch.setattr(sd, "API_SCAFFOLD", shared_copy.parent / "no-api-scaffold")
     settings.BASE_DIR = shared_copy
+    settings.STARTDOMAIN_SCAFFOLDS = []
     return shared_copy
 
 
@@ -88,7 +89,7 @@ def widgets_made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, l
     root = make_project(tmp_path_factory.mktemp("widgets"), Path(django_settings.BASE_DIR))
     settings_before = (root / sd.SETTINGS_FILE).read_text()
     apps_before = app_dirs(root)
-    with pytest.MonkeyPatch.context() as patch, override_settings(BASE_DIR=root):
+    with pytest.MonkeyPatch.context() as patch, override_settings(BASE_DIR=root, STARTDOMAIN_SCAFFOLDS=[]):
         patch.setattr(sd, "API_SCAFFOLD", root.parent / "no-api-scaffold")
         output = startdomain("widgets")
     return root, settings_before, apps_before, output
@@ -203,6 +204,7 @@ def make_the_final_move_fail(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_second_run_is_refused_and_changes_nothing(widgets_made: tuple[Path, str, list[str], str], settings) -> None:
     project = settings.BASE_DIR = widgets_made[0]
+    settings.STARTDOMAIN_SCAFFOLDS = []
     before = snapshot(project)
 
     with pytest.raises(CommandError) as excinfo:
@@ -216,6 +218,7 @@ def test_an_app_already_in_local_apps_is_refused(
     widgets_made: tuple[Path, str, list[str], str], tmp_path: Path, settings
 ) -> None:
     project = settings.BASE_DIR = make_project(tmp_path, widgets_made[0])
+    settings.STARTDOMAIN_SCAFFOLDS = []
     shutil.rmtree(project / "apps" / "widgets")
     before = snapshot(project)
 
