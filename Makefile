@@ -38,7 +38,7 @@ bake: $(VENV)/.installed ## Bake the defaults into ./.cache/bake for a look
 	rm -rf .cache/bake
 	$(PY) -m cookiecutter --no-input -o .cache/bake .
 
-bench: $(VENV)/.installed ## Benchmark a baked project: bake-to-green time, load (wrk), queries, deep pages, memory, CPU per request (~3 min)
+bench: $(VENV)/.installed ## Benchmark a baked project: CPU per request against floor twins (ratios), bake-to-green, queries, deep pages, memory (~5 min)
 	@if [ -z "$$TEST_DATABASE_URL" ]; then eval "$$(bash scripts/services.sh)"; fi; \
 	$(PY) -m scripts.bench $(BENCH_ARGS)
 

@@ -15,6 +15,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_META = "HTTP_X_REQUEST_ID"
 # Accept what a proxy or client sends only if it is short and harmless in a log line.
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
@@ -45,7 +46,8 @@ class RequestIDMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        # META, not request.headers: that would parse every header of every request to read one.
+        request_id = request_id_from(request.META.get(REQUEST_ID_META))
         request_id_var.set(request_id)
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id

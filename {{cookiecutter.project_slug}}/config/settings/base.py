@@ -83,10 +83,11 @@ MIDDLEWARE = [
     "apps.observability.metrics.MetricsMiddleware",
     # First after the metrics, so that every log line of the request, from every middleware below, carries its id.
     "apps.observability.request_id.RequestIDMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     "apps.core.csp.CSPMiddleware",
-    # Before the first middleware that validates the Host header (CommonMiddleware).
+    # Before the first middleware that validates the Host header (CommonMiddleware), and before
+    # SecurityMiddleware: a probe, over plain HTTP to the container, needs neither its redirect nor its headers.
     "apps.observability.health.ProbeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
 {%- if cookiecutter.use_drf %}

@@ -1,6 +1,7 @@
 import logging
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 
 from apps.observability.request_id import current_request_id
@@ -54,6 +55,26 @@ def test_probes_answer_a_container_address_over_plain_http(db: None, client: Cli
 
     # Then the probe is answered, not refused or redirected
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_skip_the_security_middleware_but_keep_their_id_and_policy(db: None, client: Client, path: str) -> None:
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert "X-Request-ID" in response
+    assert "Content-Security-Policy" in response
+    # A load balancer's "ok" over plain HTTP: no redirect to decide, no browser headers to add.
+    assert "X-Content-Type-Options" not in response
+
+
+def test_the_request_id_is_read_without_parsing_every_header(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    def every_header(request: HttpRequest) -> None:
+        raise AssertionError("request.headers was built")
+
+    monkeypatch.setattr(HttpRequest, "headers", property(every_header))
+
+    assert client.get("/healthz", headers={"X-Request-ID": "lb-7f3a9c21-0001"})["X-Request-ID"] == "lb-7f3a9c21-0001"
 
 
 def test_other_paths_still_refuse_an_unknown_host(client: Client, settings) -> None:
