@@ -83,6 +83,7 @@ TOGGLED_PATHS: dict[str | tuple[str, ...], tuple[str, ...]] = {
         "apps/orders/tests/test_tenancy.py",
     ),
     ("include_example_app", "use_tenancy", "use_drf"): ("apps/orders/tests/test_tenancy_api.py",),
+    ("include_example_app", "use_tenancy", "cloud_storage=s3"): ("apps/orders/exports/tests/conftest.py",),
     "use_sentry": (
         "apps/core/tests/test_sentry.py",
         "config/sentry.py",

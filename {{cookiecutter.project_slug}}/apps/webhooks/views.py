@@ -80,7 +80,7 @@ class WebhookReceiveView(APIView):
         if config is None:
             raise Http404
         limit = settings.WEBHOOK_MAX_BODY_BYTES
-        declared = request.META.get("CONTENT_LENGTH") or "0"
+        declared = request.headers.get("content-length") or "0"
         if declared.isdigit() and int(declared) > limit:
             raise RequestTooLarge
         body = request.body

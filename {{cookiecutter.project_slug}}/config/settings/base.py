@@ -51,25 +51,27 @@ THIRD_PARTY_APPS = [
     "drf_spectacular_sidecar",
 {%- endif %}
 ]
+# The end of the list is the team's: startdomain appends there. An app a template release
+# adds goes above devtools, so that an update never adds a line next to the team's own.
 LOCAL_APPS = [
     "apps.core",
     "apps.observability",
 {%- if cookiecutter.use_drf %}
     "apps.api",
 {%- endif %}
-    "apps.devtools",
-    "apps.users",
 {%- if cookiecutter.use_tenancy %}
     "apps.tenancy",
 {%- endif %}
-{%- if cookiecutter.include_example_app %}
-    "apps.orders",
-{%- if cookiecutter.cloud_storage == "s3" %}
-    "apps.orders.exports",
-{%- endif %}
-{%- endif %}
 {%- if cookiecutter.use_drf and cookiecutter.use_webhooks %}
     "apps.webhooks",
+{%- endif %}
+{%- if cookiecutter.include_example_app and cookiecutter.cloud_storage == "s3" %}
+    "apps.orders.exports",
+{%- endif %}
+    "apps.devtools",
+    "apps.users",
+{%- if cookiecutter.include_example_app %}
+    "apps.orders",
 {%- endif %}
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS

@@ -38,8 +38,8 @@ WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS = env.int("DJANGO_WEBHOOK_TIMESTAMP_TOLERANC
 WEBHOOK_MAX_BODY_BYTES = env.int("DJANGO_WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
 
 # Sending: how long one delivery may take, and after how many failed attempts in a row an
-# endpoint is disabled (its owner creates it again). With Celery each event is tried 11 times over
-# about forty minutes, so 50 is several events that never got through, not one bad hour.
+# endpoint is disabled (its owner creates it again). With retries in the background each event is
+# tried 11 times over about forty minutes, so 50 is several events that never got through, not one bad hour.
 WEBHOOK_DELIVERY_TIMEOUT_SECONDS = env.int("DJANGO_WEBHOOK_DELIVERY_TIMEOUT_SECONDS", default=10)
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("DJANGO_WEBHOOK_DISABLE_AFTER_FAILURES", default=50)
 # Deliveries to loopback addresses are refused unless this is on: only tests and local experiments need it.

@@ -12,10 +12,13 @@ from apps.orders.exports.models import OrderExport
 from apps.orders.exports.selectors import order_export_get
 from apps.orders.exports.serializers import OrderExportSerializer
 from apps.orders.exports.services import order_export_create
+{%- if cookiecutter.use_tenancy %}
+from apps.tenancy.api import TenantScopedViewMixin
+{%- endif %}
 from apps.users.models import User
 
 
-class OrderExportViewSet(viewsets.GenericViewSet):
+class OrderExportViewSet({% if cookiecutter.use_tenancy %}TenantScopedViewMixin, {% endif %}viewsets.GenericViewSet):
     serializer_class = OrderExportSerializer
     queryset = OrderExport.objects.none()  # for schema generation; requests use the selector
 

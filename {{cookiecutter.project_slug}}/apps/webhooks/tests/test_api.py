@@ -176,7 +176,7 @@ def api(user: User) -> APIClient:
 
 
 def test_the_secret_is_shown_once_when_the_endpoint_is_created(api: APIClient, user: User) -> None:
-    created = api.post(ENDPOINTS, {"url": "https://hooks.example.com/orders"})
+    created = api.post(ENDPOINTS, {"url": "https://hooks.example.com/events"})
     listed = api.get(ENDPOINTS)
 
     assert created.status_code == 201

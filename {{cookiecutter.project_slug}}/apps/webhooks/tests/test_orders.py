@@ -3,6 +3,9 @@
 import pytest
 
 from apps.orders.services import order_cancel
+{%- if cookiecutter.use_tenancy %}
+from apps.orders.tests.conftest import tenant  # noqa: F401 - orders belong to a tenant: each test runs in one
+{%- endif %}
 from apps.orders.tests.factories import OrderFactory
 from apps.webhooks import services
 from apps.webhooks.tests.factories import WebhookEndpointFactory
