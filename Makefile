@@ -5,8 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := test
-# pytest-xdist workers for `make test` and `make verify`: one more than the cores, as much of the
-# time goes to waiting on subprocesses and servers. tests/conftest.py keeps each bake on one worker.
+# pytest-xdist workers for `make test`: one more than the cores, as much of the time goes to waiting
+# on subprocesses and servers. tests/conftest.py keeps each bake on one worker. `make verify` stays
+# serial: its live tests kill workers and wait on deadlines, and side by side they missed them.
 PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup --durations=15
 .PHONY: test lint format bake snapshots services bench verify clean
@@ -43,7 +44,7 @@ bench: $(VENV)/.installed ## Benchmark a baked project: CPU per request against 
 	$(PY) -m scripts.bench $(BENCH_ARGS)
 
 verify: $(VENV)/.installed ## The reliability suite: fuzzing, load, faults, hostile input, scale-out, a browser, pip-audit (needs the services)
-	$(PY) -m pytest $(PYTEST_PARALLEL) tests/verify
+	$(PY) -m pytest --durations=15 tests/verify
 
 services: ## Start PostgreSQL and Redis on loopback (Debian packages, as root); prints the env to export
 	@bash scripts/services.sh
