@@ -56,10 +56,16 @@ def created_files(root: Path, app: str) -> list[str]:
 @pytest.fixture
 def project(tmp_path: Path, settings, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project without the API scaffold, as in one baked without the REST API: no serializers, views or URLs."""
-    root = make_project(tmp_path, Path(settings.BASE_DIR))
-    monkeypatch.setattr(sd, "API_SCAFFOLD", tmp_path / "no-api-scaffold")
+    return use_copy(make_project(tmp_path, Path(settings.BASE_DIR)), settings, monkeypatch)
+
+
+def use_copy(root: Path, settings, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point startdomain at the copy ``root``, without the API scaffold and with the base scaffold alone.
+
+    What a feature lays over the base scaffold is tested with the feature.
+    """
+    monkeypatch.setattr(sd, "API_SCAFFOLD", root / "no-api-scaffold")
     settings.BASE_DIR = root
-    # The base scaffold alone: what a feature lays over it is tested with the feature.
     settings.STARTDOMAIN_SCAFFOLDS = []
     return root
 
@@ -73,10 +79,7 @@ def shared_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def unchanged_project(shared_copy: Path, settings, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The shared copy, as ``project`` sets it up; each test using it checks that it changed nothing."""
-    monkeypatch.setattr(sd, "API_SCAFFOLD", shared_copy.parent / "no-api-scaffold")
-    settings.BASE_DIR = shared_copy
-    settings.STARTDOMAIN_SCAFFOLDS = []
-    return shared_copy
+    return use_copy(shared_copy, settings, monkeypatch)
 
 
 @pytest.fixture(scope="module")
@@ -202,9 +205,10 @@ def make_the_final_move_fail(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Path, "rename", fail)
 
 
-def test_a_second_run_is_refused_and_changes_nothing(widgets_made: tuple[Path, str, list[str], str], settings) -> None:
-    project = settings.BASE_DIR = widgets_made[0]
-    settings.STARTDOMAIN_SCAFFOLDS = []
+def test_a_second_run_is_refused_and_changes_nothing(
+    widgets_made: tuple[Path, str, list[str], str], settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = use_copy(widgets_made[0], settings, monkeypatch)
     before = snapshot(project)
 
     with pytest.raises(CommandError) as excinfo:
@@ -215,10 +219,9 @@ def test_a_second_run_is_refused_and_changes_nothing(widgets_made: tuple[Path, s
 
 
 def test_an_app_already_in_local_apps_is_refused(
-    widgets_made: tuple[Path, str, list[str], str], tmp_path: Path, settings
+    widgets_made: tuple[Path, str, list[str], str], tmp_path: Path, settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = settings.BASE_DIR = make_project(tmp_path, widgets_made[0])
-    settings.STARTDOMAIN_SCAFFOLDS = []
+    project = use_copy(make_project(tmp_path, widgets_made[0]), settings, monkeypatch)
     shutil.rmtree(project / "apps" / "widgets")
     before = snapshot(project)
 
