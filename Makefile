@@ -6,17 +6,24 @@ PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := test
 # pytest-xdist workers for `make test`: one more than the cores, as much of the time goes to waiting
-# on subprocesses and servers. tests/conftest.py keeps each bake on one worker. `make verify` stays
-# serial: its live tests kill workers and wait on deadlines, and side by side they missed them.
+# on subprocesses and servers. tests/conftest.py keeps each bake on one worker and starts the
+# heaviest work first. `make verify` stays serial: its live tests kill workers and wait on deadlines.
+# `make test verify` (what CI runs) runs the two side by side, each target's output printed whole
+# when it ends: verify spends most of its time waiting on clocks and servers, so it takes the
+# place of one xdist worker.
+ifneq ($(and $(filter test,$(MAKECMDGOALS)),$(filter verify,$(MAKECMDGOALS))),)
+MAKEFLAGS += --jobs=2 --output-sync=target
+PYTEST_WORKERS ?= $(shell nproc)
+endif
 PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
-PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup --durations=15
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=15
 .PHONY: test lint format bake snapshots services bench verify clean
 
 # pip installs the pinned uv, and uv the rest: it fetches in parallel (CI starts from nothing).
 $(VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements-dev.txt)"
-	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -r requirements-dev.txt
 	touch $@
 
 test: $(VENV)/.installed ## The full suite: hooks, every bake, generated suites (PostgreSQL tests need TEST_DATABASE_URL)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,27 +13,49 @@ from tests.harness.process import require_services, required_tool
 from tests.harness.template import Bakery
 from tests.harness.venvs import project_venv
 
+SHARED_SCOPES = {"module", "class", "package", "session"}
 
-def xdist_group(item: pytest.Item) -> str:
-    """The tests that must share a worker: a module, split by the values of its module-scoped parameters.
 
-    `make test` runs under pytest-xdist with `--dist loadgroup`. A module-scoped bake is made
-    once per worker that asks for it, so each (module, bake) goes to one worker whole, while
-    different bakes of one module (tests/test_bake.py's twelve) spread over the workers.
+def xdist_group(item: pytest.Item) -> str | None:
+    """The tests that must share a worker, or None for a test pytest-xdist may send anywhere.
+
+    `make test` runs under pytest-xdist with `--dist loadgroup`. A module-scoped fixture (a
+    bake) is made once per worker that asks for it, so the tests using one go to one worker:
+    a module's, split by the values of its module-scoped parameters (tests/test_bake.py's
+    bakes spread over the workers). A test with only session and function fixtures has no
+    group and goes to whichever worker is free.
     """
+    definitions = item._fixtureinfo.name2fixturedefs
+    scopes = {name: definitions[name][-1].scope for name in item.fixturenames if name in definitions}
+    if not set(scopes.values()) & (SHARED_SCOPES - {"session"}):
+        return None
     group = item.nodeid.split("::", 1)[0]
     callspec = getattr(item, "callspec", None)
-    if callspec is not None:
-        definitions = item._fixtureinfo.name2fixturedefs
-        for name, value in sorted(callspec.params.items()):
-            if name in definitions and definitions[name][-1].scope in {"module", "session"}:
-                group += f"[{name}={json.dumps(value, sort_keys=True, default=str)}]"
+    for name, value in sorted(callspec.params.items() if callspec else ()):
+        if scopes.get(name) in SHARED_SCOPES:
+            group += f"[{name}={json.dumps(value, sort_keys=True, default=str)}]"
     return group
 
 
+def cost(item: pytest.Item) -> int:
+    """A rough weight: a generated suite or `make ci` counts a hundred plain tests."""
+    marker = item.get_closest_marker("heavy")
+    return 1 + (100 * marker.args[0] if marker else 0)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    groups = {item.nodeid: xdist_group(item) for item in items}
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
+        if groups[item.nodeid] is not None:
+            item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
+    if not hasattr(config, "workerinput"):  # collected by a pytest-xdist worker: the order is the schedule
+        return
+    # Heaviest work first (the Makefile turns off xdist's own order, by test count): a long
+    # group started last would run on alone while the other workers have nothing left.
+    weights: Counter[str] = Counter()
+    for item in items:
+        weights[groups[item.nodeid] or item.nodeid] += cost(item)
+    items.sort(key=lambda item: -weights[groups[item.nodeid] or item.nodeid])
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -61,7 +61,9 @@ def test_virtualenv_runs_the_declared_python(declared: tuple[str, Path, Path]) -
     assert result.stdout.strip() == str(tuple(int(part) for part in version.split(".")))
 
 
-@pytest.mark.parametrize("check", list(CHECKS))
+@pytest.mark.parametrize(
+    "check", [pytest.param(name, marks=pytest.mark.heavy(1)) if name == "generated-suite" else name for name in CHECKS]
+)
 def test_passes_on_the_declared_python(declared: tuple[str, Path, Path], check: str) -> None:
     """A 3.13 bake is only proven on 3.13: its pins install there, and lint, types, Django and its tests pass."""
     _, project, python = declared

@@ -65,6 +65,7 @@ def test_the_new_app_is_registered_and_reported(with_domain: tuple[Path, str]) -
         assert "invoices" not in (project / "config" / "urls.py").read_text()
 
 
+@pytest.mark.heavy(1)
 def test_the_project_stays_lint_type_and_contract_clean(with_domain: tuple[Path, str], project_python: Path) -> None:
     project, _ = with_domain
     python = str(project_python)
@@ -85,6 +86,7 @@ def test_django_checks_and_migrations_stay_clean(with_domain: tuple[Path, str], 
     assert "System check identified no issues" in deploy.stdout
 
 
+@pytest.mark.heavy(1)
 def test_the_new_apps_own_tests_pass(with_domain: tuple[Path, str], project_python: Path) -> None:
     project, _ = with_domain
 

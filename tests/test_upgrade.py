@@ -101,7 +101,7 @@ class TemplateRepo:
     new: str
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def template_repo(tmp_path_factory) -> TemplateRepo:
     found = subprocess.run(
         ["git", "-C", str(TEMPLATE_DIR), "cat-file", "-e", f"{OLD_COMMIT}^{{commit}}"],
@@ -163,17 +163,6 @@ def merge_leftovers(project: Path) -> list[str]:
         if ".git" not in path.relative_to(project).parts and CONFLICT_MARKER.search(path.read_text())
     ]
     return problems
-
-
-def assert_project_is_green(project: Path, python: Path) -> None:
-    python_ = str(python)
-    run([python_, "-m", "ruff", "check", "--no-cache", "."], cwd=project)
-    run([python_, "-m", "ruff", "format", "--check", "--no-cache", "."], cwd=project)
-    run([python_, "manage.py", "check", "--fail-level", "WARNING"], cwd=project)
-    run([python_, "manage.py", "makemigrations", "--check", "--dry-run"], cwd=project)
-    result = run([python_, "-m", "pytest", "-q", "-p", "no:randomly"], cwd=project, timeout=600)
-    assert re.search(r"\d+ passed", result.stdout)
-    assert "failed" not in result.stdout
 
 
 def template_check_command(project: Path, ci_tool: str) -> str:
@@ -387,6 +376,7 @@ def week_database(project_python: Path) -> Iterator[dict[str, str]]:
     drop()
 
 
+@pytest.mark.heavy(4)
 def test_first_week(
     template_repo: TemplateRepo, tmp_path: Path, project_python: Path, week_database: dict[str, str]
 ) -> None:

@@ -85,7 +85,7 @@ def project_venv(interpreter: str | Path = sys.executable) -> Path:
                 subprocess.run([str(interpreter), "-m", "venv", str(venv_dir)], check=True)
             # Every file checked against the lock's hashes, as `make install` checks them; uv
             # rather than pip because it fetches in parallel: CI builds three of these from nothing.
-            install = [UV, "pip", "install", "--quiet", "--python", python, "--require-hashes"]
+            install = [UV, "pip", "install", "--quiet", "--compile-bytecode", "--python", python, "--require-hashes"]
             subprocess.run([*install, "-r", superset_lock(interpreter)], check=True)
             marker.touch()
     return python

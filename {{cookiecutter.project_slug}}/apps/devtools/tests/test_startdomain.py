@@ -256,10 +256,10 @@ def test_a_failure_after_editing_settings_undoes_everything(project: Path, monke
 
 
 def test_a_failing_makemigrations_undoes_everything(project: Path) -> None:
-    # The app's migrations package set to one under a package that does not exist: makemigrations
-    # (in its own process, reading these settings) cannot write the migration and exits with an error.
+    # makemigrations runs in its own process and reads these settings, which now fail to load
+    # (as a typo in them would): it exits with an error before Django is set up.
     with (project / "config" / "settings" / "test.py").open("a") as settings_file:
-        settings_file.write('MIGRATION_MODULES = {"widgets": "nowhere.widgets_migrations"}\n')
+        settings_file.write('raise RuntimeError("these settings no longer load")\n')
     before = snapshot(project)
     apps_before = app_dirs(project)
 
@@ -267,7 +267,7 @@ def test_a_failing_makemigrations_undoes_everything(project: Path) -> None:
         startdomain("widgets")
 
     assert str(excinfo.value).startswith(sd.MSG_MAKEMIGRATIONS_FAILED.format(app="widgets", output=""))
-    assert "nowhere.widgets_migrations" in str(excinfo.value)
+    assert "RuntimeError: these settings no longer load" in str(excinfo.value)
     assert snapshot(project) == before
     assert app_dirs(project) == apps_before
 
