@@ -246,6 +246,7 @@ def test_every_lock_pins_the_superset_versions() -> None:
                     assert superset[package].version == pin.version, f"{folder.name}/{name}: {package}"
 
 
+@pytest.mark.heavy(1)  # two minutes of asking the index: started early, not left for last
 def test_committed_locks_are_what_locking_makes() -> None:
     """scripts/lock.py --check: the declarations of every set and Python lock to the committed files."""
     result = run([sys.executable, "-m", "scripts.lock", "--check"], cwd=TEMPLATE_DIR, check=False)

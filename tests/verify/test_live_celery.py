@@ -26,6 +26,10 @@ WORKER_ARGS = [
 ]  # fmt: skip
 
 VISIBILITY_TIMEOUT = 3
+BROKER_DATABASE = 5  # of the test Redis; 6 is the cache's
+MSG_BROKER_IN_USE = (
+    "{count} other clients are connected to the broker database {broker}: a worker left by an earlier run?"
+)
 LOCK_ROW = """
 import sys
 from django.db import transaction
@@ -54,7 +58,7 @@ def runner(cookies_session, project_python: Path, postgres_url: str, redis_url: 
     project = Path(result.project_path)
     database_url, drop_database = create_database(project_python, postgres_url)
     redis_server = redis_url.rsplit("/", 1)[0]
-    broker = f"{redis_server}/5"
+    broker = f"{redis_server}/{BROKER_DATABASE}"
     cache_url = f"{redis_server}/6"  # counts unfinished deliveries across worker processes
     mail_dir = tmp_path_factory.mktemp("mail")
     runner = ProjectRunner(
@@ -72,6 +76,13 @@ def runner(cookies_session, project_python: Path, postgres_url: str, redis_url: 
             "DJANGO_EMAIL_FILE_PATH": str(mail_dir),
         },
     )
+    # A worker of another run on the broker's database would take these tests' messages.
+    others = (
+        f"import redis; clients = redis.Redis.from_url({broker!r}).client_list(); "
+        f"print(sum(client['db'] == '{BROKER_DATABASE}' for client in clients) - 1)"  # less this one
+    )
+    connected = subprocess.run([str(project_python), "-c", others], check=True, capture_output=True, text=True)
+    assert connected.stdout.strip() == "0", MSG_BROKER_IN_USE.format(broker=broker, count=connected.stdout.strip())
     for url in (broker, cache_url):
         flush = f"import redis; redis.Redis.from_url({url!r}).flushdb()"
         subprocess.run([str(project_python), "-c", flush], check=True)
@@ -128,12 +139,16 @@ def test_task_of_a_killed_worker_is_delivered_again_and_done_once(runner: Projec
         stdout=subprocess.PIPE,
         text=True,
     )
+    first = None
     try:
         assert locker.stdout.readline().strip() == "locked"
         first = start_worker(runner, tmp_path / "first.log")
         wait_until(lambda: runner.shell(LOCK_WAITERS) != "0", 60, "the task to block on the row lock")
-        kill_tree(first)
     finally:
+        # Killed before the lock goes, and on a timeout too: a worker left running would take
+        # the next test's messages.
+        if first is not None:
+            kill_tree(first)
         locker.stdin.write("\n")
         locker.stdin.close()
         locker.wait(timeout=30)
