@@ -110,12 +110,15 @@ BAKES: dict[str, Answers] = {
     # other offered version on their own interpreters.
     "bsd-python311": {"open_source_license": "BSD-3-Clause", "python_version": "3.11"},
     "apache-python313": {"open_source_license": "Apache-2.0", "python_version": "3.13"},
-    "proprietary-berlin": {"open_source_license": "Proprietary", "timezone": "Europe/Berlin"},
+    # Free text that breaks naive quoting, with the answers no other bake gives: no open-source
+    # license (no LICENSE file) and a time zone other than UTC.
     "hostile-text": {
         "project_name": 'O\'Brien "Quotes" \\ Co',
         "project_slug": "obrien",
         "description": "Says \"hi\" \\n and 'bye'; <b>&amp;</b> # not a comment 🚀",
         "author_name": 'Zoë "Z" O\'Neil',
+        "open_source_license": "Proprietary",
+        "timezone": "Europe/Berlin",
     },
 }
 

@@ -1,6 +1,8 @@
 import pytest
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.webhooks.checks import MSG_LOOPBACK_ALLOWED
 from config.settings.webhooks_settings import webhook_providers
 
 
@@ -18,3 +20,13 @@ def test_providers_are_read_with_their_scheme_and_secret() -> None:
 def test_a_provider_that_could_verify_nothing_stops_the_start(config) -> None:
     with pytest.raises(ImproperlyConfigured, match="billing"):
         webhook_providers({"billing": config})
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_loopback_deliveries_fail_the_deployment_checks(settings, allowed: bool) -> None:
+    settings.WEBHOOK_ALLOW_LOOPBACK = allowed
+
+    messages = checks.run_checks(tags=[checks.Tags.security], include_deployment_checks=True)
+
+    found = [message.msg for message in messages if message.id == "webhooks.W001"]
+    assert found == ([MSG_LOOPBACK_ALLOWED] if allowed else [])
