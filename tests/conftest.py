@@ -13,7 +13,8 @@ from tests.harness.process import require_services, required_tool
 from tests.harness.template import Bakery
 from tests.harness.venvs import project_venv
 
-SHARED_SCOPES = {"module", "class", "package", "session"}
+# Fixtures made once per worker for a module (or class): the tests using one must share the worker.
+MODULE_SCOPES = {"package", "module", "class"}
 
 
 def xdist_group(item: pytest.Item) -> str | None:
@@ -27,12 +28,12 @@ def xdist_group(item: pytest.Item) -> str | None:
     """
     definitions = item._fixtureinfo.name2fixturedefs
     scopes = {name: definitions[name][-1].scope for name in item.fixturenames if name in definitions}
-    if not set(scopes.values()) & (SHARED_SCOPES - {"session"}):
+    if not MODULE_SCOPES & set(scopes.values()):
         return None
     group = item.nodeid.split("::", 1)[0]
     callspec = getattr(item, "callspec", None)
     for name, value in sorted(callspec.params.items() if callspec else ()):
-        if scopes.get(name) in SHARED_SCOPES:
+        if scopes.get(name) in MODULE_SCOPES | {"session"}:
             group += f"[{name}={json.dumps(value, sort_keys=True, default=str)}]"
     return group
 
@@ -48,14 +49,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if groups[item.nodeid] is not None:
             item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
+    # What xdist schedules as one unit: a group, or a test of no group on its own.
+    units = {nodeid: group or nodeid for nodeid, group in groups.items()}
     if not hasattr(config, "workerinput"):  # collected by a pytest-xdist worker: the order is the schedule
         return
     # Heaviest work first (the Makefile turns off xdist's own order, by test count): a long
     # group started last would run on alone while the other workers have nothing left.
     weights: Counter[str] = Counter()
     for item in items:
-        weights[groups[item.nodeid] or item.nodeid] += cost(item)
-    items.sort(key=lambda item: -weights[groups[item.nodeid] or item.nodeid])
+        weights[units[item.nodeid]] += cost(item)
+    items.sort(key=lambda item: -weights[units[item.nodeid]])
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -527,12 +527,18 @@ SKIPPED_CI_STEPS = (
 )
 
 
+def ci_job(project: Path, ci_tool: str) -> dict:
+    """The generated CI file's test job, as parsed YAML."""
+    if ci_tool == "github":
+        return yaml.safe_load((project / ".github/workflows/ci.yml").read_text())["jobs"]["test"]
+    return yaml.safe_load((project / ".gitlab-ci.yml").read_text())["test"]
+
+
 def ci_commands(project: Path, ci_tool: str) -> list[tuple[str, dict[str, str]]]:
     """(command, environment) pairs in the order the CI file runs them."""
+    job = ci_job(project, ci_tool)
     if ci_tool == "github":
-        job = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())["jobs"]["test"]
         return [(step["run"], {**job["env"], **step.get("env", {})}) for step in job["steps"] if "run" in step]
-    job = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["test"]
     variables = {key: str(value) for key, value in job["variables"].items()}
     return [(command, variables) for command in [*job["before_script"], *job["script"]]]
 
@@ -547,12 +553,9 @@ def ci_steps(project: Path, ci_tool: str) -> list[tuple[tuple[str, ...], dict[st
 
     Leading ``NAME=value`` words become environment, as a step's ``env:`` is on GitHub.
     """
-    if ci_tool == "github":
-        job = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())["jobs"]["test"]
-        on_loopback = {}
-    else:
-        job = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["test"]
-        on_loopback = {service["alias"]: "127.0.0.1" for service in job["services"]}
+    # GitHub's services are reached on loopback already; GitLab's by their aliases.
+    services = ci_job(project, ci_tool)["services"]
+    on_loopback = {service["alias"]: "127.0.0.1" for service in services} if ci_tool == "gitlab" else {}
     steps = []
     for command, env in ci_commands(project, ci_tool):
         for line in command.splitlines():
@@ -573,8 +576,7 @@ def test_gitlab_ci_runs_what_github_ci_runs(cookies_session) -> None:
         Path(cookies_session.bake(extra_context={"project_slug": "ci_twin", "ci_tool": tool}).project_path)
         for tool in ("github", "gitlab")
     ]
-    github_job = yaml.safe_load((github / ".github/workflows/ci.yml").read_text())["jobs"]["test"]
-    gitlab_job = yaml.safe_load((gitlab / ".gitlab-ci.yml").read_text())["test"]
+    github_job, gitlab_job = ci_job(github, "github"), ci_job(gitlab, "gitlab")
     gitlab_steps = [
         (words, {name: value for name, value in env.items() if name not in GITLAB_RUNNER_VARIABLES})
         for words, env in ci_steps(gitlab, "gitlab")
