@@ -134,6 +134,20 @@ def test_the_report_keeps_latency_as_information_and_the_figures_that_explain_a_
     assert rows["GET orders/ (25 rows of 10,025) CPU/request ratio"] == ("1.25", True)
 
 
+def test_each_rounds_ratio_is_shown_beside_the_verdict_on_all_rounds_together() -> None:
+    # Given a round in which the machine slowed down under ours only
+    rounds = {"ours": [a_run(1000, 1.2, 10.0), a_run(1000, 1.8, 10.0)], "floor": [a_run(1000, 1.0, 10.0)] * 2}
+    load = {"users_me": {**entry(3.0 / 2, 1.0), "ours": combine(rounds["ours"]), "floor": combine(rounds["floor"])}}
+    results = {"cpu_reference_ms_start": 19.6, "served": served_results(load)}
+
+    # When the report is made
+    rows = {figure: (measured, ok) for figure, measured, _, ok in evaluate(results)}
+
+    # Then each round's ratio is information, and the verdict stays on every request served
+    assert rows["users_me ratio by round"] == ("1.20 1.80", None)
+    assert rows["GET users/me/ CPU/request ratio"] == ("1.50", False)
+
+
 @pytest.mark.parametrize(
     ("method", "ours", "twin", "same"),
     [

@@ -26,7 +26,7 @@ from tests.harness.template import bake
 
 CONNECTIONS = 16
 # Each endpoint and its floor twin are measured in turn, this many times over.
-ROUNDS = 3
+ROUNDS = 5
 QUERY_ROWS = (10, 1000)
 # 10,000 rows deep and one full default page (25) beyond: the deep page is a whole page.
 DEEP_ROWS = 10_000

@@ -45,6 +45,20 @@ def ratio_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str, b
     return rows
 
 
+def round_ratios(entry: dict[str, Any]) -> list[float]:
+    """Each round's CPU per request over its twin's in the same round, in the order measured.
+
+    Information beside the verdict (which is on all rounds together): their spread shows how
+    much the machine's neighbours moved one run's figures.
+    """
+    rounds = zip(entry["ours"].get("rounds", []), entry["floor"].get("rounds", []), strict=True)
+    return [round(cpu_per_request(ours) / cpu_per_request(floor), 2) for ours, floor in rounds]
+
+
+def cpu_per_request(run: dict[str, Any]) -> float:
+    return run["cpu_s"]["app"] / max(run["requests"], 1)
+
+
 def evaluate(results: dict[str, Any]) -> list[Row]:
     """Rows of (figure, measured, target, ok); ok None for figures without a target."""
     rows: list[Row] = []
@@ -83,6 +97,9 @@ def evaluate(results: dict[str, Any]) -> list[Row]:
             floor = CONNECTIONS * sum(cpu.values()) / (os.cpu_count() or 1)
             rows.append((f"{label} mean latency floor", f"{floor:.1f} ms", "", None))
             rows.append((f"{label} busiest worker's share", f"{figures['busiest_worker_share']:.0%}", "", None))
+        by_round = round_ratios(entry)
+        if by_round:
+            rows.append((f"{name} ratio by round", " ".join(f"{ratio:.2f}" for ratio in by_round), "", None))
     few, many = (served["queries"][str(rows_)] for rows_ in QUERY_ROWS)
     for name in few:
         same = few[name]["queries"] == many[name]["queries"]

@@ -17,7 +17,7 @@ class CSPMiddleware(middleware.CSPMiddleware):
     """django-csp's middleware, reusing the policy the settings make.
 
     django-csp builds both headers from the settings on every response: a copy of the
-    directives and a string join, a quarter of the CPU /healthz costs. Only a response
+    directives and a string join, a quarter of the CPU of the cheapest request. Only a response
     whose view changed the policy (the csp decorators) or a page that used a nonce needs
     a policy of its own; those go through django-csp unchanged.
     """

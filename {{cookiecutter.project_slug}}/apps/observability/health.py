@@ -20,6 +20,9 @@ from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
 
+LIVENESS_PATH = "/healthz"
+READINESS_PATH = "/readyz"
+
 
 def check_database() -> None:
     with connection.cursor() as cursor:
@@ -90,10 +93,11 @@ class ProbeMiddleware:
     Load balancers, Kubernetes and image health checks call a container by its
     address (``Host: 10.0.3.7:8000``), which is not in ALLOWED_HOSTS; CommonMiddleware
     would answer every probe 400. The probes build no URLs, so the host does not
-    matter to them. Production also exempts them from the HTTPS redirect.
+    matter to them. Production also exempts them from the HTTPS redirect. They come
+    before the header middleware too: neither answer is a page a browser renders.
     """
 
-    PROBES: dict[str, Callable[[HttpRequest], HttpResponse]] = {"/healthz": healthz, "/readyz": readyz}
+    PROBES: dict[str, Callable[[HttpRequest], HttpResponse]] = {LIVENESS_PATH: healthz, READINESS_PATH: readyz}
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -1,11 +1,12 @@
 """Prometheus metrics of the web process, and the endpoint that hands them out.
 
-``MetricsMiddleware`` times every request and counts its database queries, labelled
-by the URL pattern that served it (never the raw path: one series per order id would
-sink Prometheus). It also answers ``/metrics`` itself, before the Host header or the
-HTTPS redirect are looked at, since Prometheus scrapes a pod by its address over
-plain HTTP. The endpoint exists only when ``DJANGO_METRICS_TOKEN`` is set, and
-answers only a caller that presents it as a bearer token.
+``MetricsMiddleware`` times every request and counts its database queries (the
+liveness probe, which touches none, it only times), labelled by the URL pattern that
+served it (never the raw path: one series per order id would sink Prometheus). It
+also answers ``/metrics`` itself, before the Host header or the HTTPS redirect are
+looked at, since Prometheus scrapes a pod by its address over plain HTTP. The
+endpoint exists only when ``DJANGO_METRICS_TOKEN`` is set, and answers only a caller
+that presents it as a bearer token.
 
 Under gunicorn every worker writes its figures to files in PROMETHEUS_MULTIPROC_DIR
 (config/gunicorn_conf.py sets it up); whichever worker takes the scrape reads them all.
@@ -23,7 +24,7 @@ from django.http import HttpRequest, HttpResponse
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, multiprocess
 from prometheus_client.exposition import choose_encoder
 
-from apps.observability.health import ProbeMiddleware
+from apps.observability.health import LIVENESS_PATH, ProbeMiddleware
 
 METRICS_PATH = "/metrics"
 # Requests that no URL pattern matched (404s, mostly): one label for all of them.
@@ -124,18 +125,31 @@ class MetricsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info == METRICS_PATH:
             return metrics_view(request)
+        if request.path_info == LIVENESS_PATH:
+            # Polled every few seconds by every orchestrator and balancer, and it touches no
+            # database by design (its tests hold it to that): only its latency is worth a series.
+            started = time.perf_counter()
+            response = self.get_response(request)
+            observe_duration(request, response, time.perf_counter() - started)
+            return response
         queries = QueryCounter()
         started = time.perf_counter()
         with ExitStack() as wrappers:
             for connection in connections.all():
                 wrappers.enter_context(connection.execute_wrapper(queries))
             response = self.get_response(request)
-        route = route_of(request)
-        method = request.method if request.method in METHODS else "other"
-        REQUEST_DURATION.labels(route, method, str(response.status_code)).observe(time.perf_counter() - started)
+        route = observe_duration(request, response, time.perf_counter() - started)
         REQUEST_DB_QUERIES.labels(route).observe(queries.count)
         REQUEST_DB_DURATION.labels(route).observe(queries.seconds)
         return response
+
+
+def observe_duration(request: HttpRequest, response: HttpResponse, seconds: float) -> str:
+    """Record one request's latency; returns the route label it was recorded under."""
+    route = route_of(request)
+    method = request.method if request.method in METHODS else "other"
+    REQUEST_DURATION.labels(route, method, str(response.status_code)).observe(seconds)
+    return route
 
 
 def count_cache_gets(*, hits: int, misses: int) -> None:

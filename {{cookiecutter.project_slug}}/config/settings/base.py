@@ -85,10 +85,11 @@ MIDDLEWARE = [
     "apps.observability.metrics.MetricsMiddleware",
     # First after the metrics, so that every log line of the request, from every middleware below, carries its id.
     "apps.observability.request_id.RequestIDMiddleware",
-    "apps.core.csp.CSPMiddleware",
     # Before the first middleware that validates the Host header (CommonMiddleware), and before
-    # SecurityMiddleware: a probe, over plain HTTP to the container, needs neither its redirect nor its headers.
+    # the header middleware: a probe, over plain HTTP to the container, needs no redirect, and
+    # its "ok" or JSON is never a page, so it needs no policy or browser headers either.
     "apps.observability.health.ProbeMiddleware",
+    "apps.core.csp.CSPMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
