@@ -17,6 +17,10 @@ post_gen = load_hook("post_gen_project")
 
 # The template's own tooling installs uv (requirements-dev.txt).
 UV = Path(sys.executable).parent / "uv"
+# Part of a cached virtualenv's key: one made another way is made again, not reused. Bytecode
+# is compiled at install because this machine sets PYTHONDONTWRITEBYTECODE, and without it
+# every process compiles Django and the rest from source (twice the CPU, more memory).
+INSTALL_OPTIONS = ("--quiet", "--compile-bytecode", "--require-hashes")
 
 
 def interpreter_version(interpreter: str | Path) -> str:
@@ -58,8 +62,9 @@ def superset_lock(interpreter: str | Path = sys.executable) -> Path:
 
 
 def requirements_digest(interpreter: str | Path = sys.executable) -> str:
-    """What a project virtualenv is made of: the interpreter's exact version and the lock it installs."""
+    """What a project virtualenv is made of: the interpreter's exact version, how it installs, and the lock."""
     digest = hashlib.sha256(interpreter_version(interpreter).encode())
+    digest.update(" ".join(INSTALL_OPTIONS).encode())
     digest.update(superset_lock(interpreter).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -85,7 +90,7 @@ def project_venv(interpreter: str | Path = sys.executable) -> Path:
                 subprocess.run([str(interpreter), "-m", "venv", str(venv_dir)], check=True)
             # Every file checked against the lock's hashes, as `make install` checks them; uv
             # rather than pip because it fetches in parallel: CI builds three of these from nothing.
-            install = [UV, "pip", "install", "--quiet", "--compile-bytecode", "--python", python, "--require-hashes"]
+            install = [UV, "pip", "install", *INSTALL_OPTIONS, "--python", python]
             subprocess.run([*install, "-r", superset_lock(interpreter)], check=True)
             marker.touch()
     return python
