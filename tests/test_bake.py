@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from tests.harness.answers import BAKES, SUITE_BAKES, SUITE_TWINS, SUITES_RUN_ELSEWHERE, answers_for
-from tests.harness.live import free_port, kill_tree, wait_until
+from tests.harness.live import free_port, kill_tree, redis_command, wait_until
 from tests.harness.process import PRODUCTION_ENV, STORAGE_ENV, clean_env, run
 from tests.harness.rendered import unrendered_jinja
 from tests.harness.toggles import REQUIRES, TOGGLE_WORDS, post_gen, present_paths, row_enabled, toggle_mentions
@@ -413,16 +413,6 @@ def test_eager_tasks_of_a_local_run_log_no_broker_warning(cookies_session, proje
 
 
 # --- real PostgreSQL and Redis -------------------------------------------------------
-
-
-def redis_command(python: Path, url: str, *command: str) -> object:
-    """One Redis command through redis-py in the project's virtualenv; its answer as JSON data."""
-    code = (
-        "import json, sys, redis\n"
-        "client = redis.Redis.from_url(sys.argv[1], decode_responses=True)\n"
-        "json.dump(client.execute_command(*sys.argv[2:]), sys.stdout)"
-    )
-    return json.loads(run([str(python), "-c", code, url, *command], cwd=Path.cwd()).stdout)
 
 
 def test_tenant_isolation_holds_on_postgres(cookies_session, project_python: Path, fresh_database: str) -> None:

@@ -185,6 +185,11 @@ def measure_load(served: ServedProject, target: LoadTarget, path: str, duration:
     }
 
 
+def cpu_per_request(run: dict[str, Any]) -> float:
+    """Seconds of the gunicorn workers' CPU per request served in one load run."""
+    return run["cpu_s"]["app"] / max(run["requests"], 1)
+
+
 def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """One endpoint's rounds as one figure: CPU and requests summed, then divided; latencies' medians."""
     requests = sum(run["requests"] for run in runs)
@@ -251,7 +256,7 @@ def bench_served(workdir: Path, postgres_url: str, duration: float, rounds: int 
                     path = target.path if side == "ours" else twins[name]
                     run = measure_load(served, target, path, duration)
                     runs[name][side].append(run)
-                    app_ms = run["cpu_s"]["app"] / max(run["requests"], 1) * 1000
+                    app_ms = cpu_per_request(run) * 1000
                     log(
                         f"round {round_ + 1}/{rounds} {name} {side}: {run['rps']:.0f} req/s, p50 {run['p50_ms']} ms,"
                         f" app CPU {app_ms:.2f} ms/request, errors {run['errors']}"

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from scripts.bench.measure import CONNECTIONS, DEEP_ROWS, QUERY_ROWS, SEEDED_ORDERS
+from scripts.bench.measure import CONNECTIONS, DEEP_ROWS, QUERY_ROWS, SEEDED_ORDERS, cpu_per_request
 
 DEEP_RATIO_TARGET = 1.5
 RSS_TARGET_MB = 150.0
@@ -53,10 +53,6 @@ def round_ratios(entry: dict[str, Any]) -> list[float]:
     """
     rounds = zip(entry["ours"].get("rounds", []), entry["floor"].get("rounds", []), strict=True)
     return [round(cpu_per_request(ours) / cpu_per_request(floor), 2) for ours, floor in rounds]
-
-
-def cpu_per_request(run: dict[str, Any]) -> float:
-    return run["cpu_s"]["app"] / max(run["requests"], 1)
 
 
 def evaluate(results: dict[str, Any]) -> list[Row]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -22,6 +23,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def redis_command(python: Path, url: str, *command: str) -> object:
+    """One Redis command through redis-py in the project's virtualenv; its answer as JSON data.
+
+    A command of two words is one argument ("CLIENT LIST"), so that redis-py parses its answer.
+    """
+    code = (
+        "import json, sys, redis\n"
+        "client = redis.Redis.from_url(sys.argv[1], decode_responses=True)\n"
+        "json.dump(client.execute_command(*sys.argv[2:]), sys.stdout)"
+    )
+    return json.loads(run([str(python), "-c", code, url, *command], cwd=Path.cwd()).stdout)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.2) -> None:

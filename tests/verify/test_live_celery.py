@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.live import ProjectRunner, create_database, kill_tree, wait_until
+from tests.harness.live import ProjectRunner, create_database, kill_tree, redis_command, wait_until
 from tests.harness.process import clean_env, run
 
 WORKER_ARGS = [
@@ -77,15 +77,11 @@ def runner(cookies_session, project_python: Path, postgres_url: str, redis_url: 
         },
     )
     # A worker of another run on the broker's database would take these tests' messages.
-    others = (
-        f"import redis; clients = redis.Redis.from_url({broker!r}).client_list(); "
-        f"print(sum(client['db'] == '{BROKER_DATABASE}' for client in clients) - 1)"  # less this one
-    )
-    connected = subprocess.run([str(project_python), "-c", others], check=True, capture_output=True, text=True)
-    assert connected.stdout.strip() == "0", MSG_BROKER_IN_USE.format(broker=broker, count=connected.stdout.strip())
+    clients = redis_command(project_python, broker, "CLIENT LIST")
+    others = sum(client["db"] == str(BROKER_DATABASE) for client in clients) - 1  # less the one asking
+    assert others == 0, MSG_BROKER_IN_USE.format(broker=broker, count=others)
     for url in (broker, cache_url):
-        flush = f"import redis; redis.Redis.from_url({url!r}).flushdb()"
-        subprocess.run([str(project_python), "-c", flush], check=True)
+        redis_command(project_python, url, "FLUSHDB")
     runner.manage("migrate", "--noinput")
     yield runner
     drop_database()
